@@ -1,0 +1,34 @@
+// A model as SevenNet describes it: its config dict and its state dict.
+//
+// Every file format funnels into this one shape (checkpoint .pth, deployed .pt,
+// the native file), and one builder (model_build) turns it into the engine's
+// Model. Tensor names and config keys are SevenNet's own.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace flashtp::io {
+
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<double> values;  // row-major, widened to double
+  std::string dtype;           // dtype on disk: "float32" or "float64"
+  int64_t numel() const {
+    int64_t n = 1;
+    for (auto s : shape) n *= s;
+    return n;
+  }
+};
+
+struct ModelSource {
+  nlohmann::json config;                  // SevenNet config (JSON-compatible values)
+  std::map<std::string, Tensor> weights;  // SevenNet state dict names
+  std::string version;                    // SevenNet version that wrote the file
+  std::string origin;                     // "checkpoint", "deployed", "native"
+};
+
+}  // namespace flashtp::io
