@@ -324,9 +324,9 @@ Model build_model(const io::ModelSource& source) {
     throw Error("multi-modal (use_modality) SevenNet models are not supported yet");
 
   // Species, in the model's order (the _type_map: atomic number -> index).
-  const json& type_map = src.config("_type_map");
+  const json type_map = as_object(src.config("_type_map"));
   model.species.resize(type_map.size());
-  for (const auto& [z, index] : as_object(type_map).items()) {
+  for (const auto& [z, index] : type_map.items()) {
     const int i = index.get<int>();
     if (i < 0 || i >= static_cast<int>(type_map.size())) throw Error("_type_map has an index out of range");
     model.species[i] = element_symbol(std::stoi(z));
