@@ -28,20 +28,6 @@ void gemm(int B, int K, int N, const T* A, const T* W, T* C) {
   }
 }
 
-// G_A[B x K] = G_C[B x N] W^T: the input gradient of gemm.
-template <typename T>
-void gemm_transposed(int B, int K, int N, const T* GC, const T* W, T* GA) {
-  for (int b = 0; b < B; ++b) {
-    const T* g = GC + static_cast<size_t>(b) * N;
-    for (int k = 0; k < K; ++k) {
-      const T* w = W + static_cast<size_t>(k) * N;
-      T s = 0;
-      for (int n = 0; n < N; ++n) s += g[n] * w[n];
-      GA[static_cast<size_t>(b) * K + k] = s;
-    }
-  }
-}
-
 // An e3nn Linear with its weights in T.
 template <typename T>
 struct DenseLinear {
@@ -102,12 +88,20 @@ struct DenseLinear {
 template <typename T>
 struct DenseMlp {
   std::vector<int> widths;
-  std::vector<std::vector<T>> weight;
+  std::vector<std::vector<T>> weight;     // [widths[k]][widths[k+1]]
+  std::vector<std::vector<T>> transpose;  // [widths[k+1]][widths[k]], for the backward pass
   ActivationKind act = ActivationKind::silu;
 
   DenseMlp() = default;
   explicit DenseMlp(const Mlp& def) : widths(def.widths), act(def.act.kind) {
-    for (const auto& w : def.weight) weight.emplace_back(w.begin(), w.end());
+    for (size_t k = 0; k < def.weight.size(); ++k) {
+      const int rows = widths[k], cols = widths[k + 1];
+      weight.emplace_back(def.weight[k].begin(), def.weight[k].end());
+      std::vector<T> t(def.weight[k].size());
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) t[static_cast<size_t>(c) * rows + r] = T(def.weight[k][static_cast<size_t>(r) * cols + c]);
+      transpose.push_back(std::move(t));
+    }
   }
   int depth() const { return static_cast<int>(weight.size()); }
   int in_width() const { return widths.front(); }
@@ -141,13 +135,14 @@ struct DenseMlp {
   void backward(int B, const T* grad_out, T* grad_in, Tape& tape) const {
     const T* g = grad_out;
     for (int k = depth() - 1; k >= 0; --k) {
+      // dL/d(layer input) = dL/d(layer output) W^T
       if (k == 0) {
-        gemm_transposed(B, widths[0], widths[1], g, weight[0].data(), grad_in);
+        gemm(B, widths[1], widths[0], g, transpose[0].data(), grad_in);
         break;
       }
       auto& gx = tape.grad_a;
       gx.resize(static_cast<size_t>(B) * widths[k]);
-      gemm_transposed(B, widths[k], widths[k + 1], g, weight[k].data(), gx.data());
+      gemm(B, widths[k + 1], widths[k], g, transpose[k].data(), gx.data());
       const auto& z = tape.pre[k - 1];
       for (size_t t = 0; t < gx.size(); ++t) gx[t] *= activate_derivative(act, z[t]);
       tape.grad_a.swap(tape.grad_b);
