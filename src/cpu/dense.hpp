@@ -9,13 +9,30 @@
 
 namespace flashtp::cpu {
 
-// C[B x N] = A[B x K] W[K x N], blocked over N so a panel of W stays in cache.
+// C[B x N] = A[B x K] W[K x N]. A panel of W (K x 64) stays in cache while
+// rows of A stream past it, four at a time so each load of W feeds four FMAs.
 template <typename T>
 void gemm(int B, int K, int N, const T* A, const T* W, T* C) {
-  constexpr int kPanel = 64;
+  constexpr int kPanel = 64, kRows = 4;
   for (int n0 = 0; n0 < N; n0 += kPanel) {
     const int nn = std::min(kPanel, N - n0);
-    for (int b = 0; b < B; ++b) {
+    int b = 0;
+    for (; b + kRows <= B; b += kRows) {
+      T acc[kRows][kPanel] = {};
+      const T* a = A + static_cast<size_t>(b) * K;
+      for (int k = 0; k < K; ++k) {
+        const T* w = W + static_cast<size_t>(k) * N + n0;
+        const T a0 = a[k], a1 = a[K + k], a2 = a[2 * K + k], a3 = a[3 * K + k];
+        for (int j = 0; j < nn; ++j) {
+          acc[0][j] += a0 * w[j];
+          acc[1][j] += a1 * w[j];
+          acc[2][j] += a2 * w[j];
+          acc[3][j] += a3 * w[j];
+        }
+      }
+      for (int r = 0; r < kRows; ++r) std::copy(acc[r], acc[r] + nn, C + static_cast<size_t>(b + r) * N + n0);
+    }
+    for (; b < B; ++b) {
       T* c = C + static_cast<size_t>(b) * N + n0;
       std::fill(c, c + nn, T(0));
       const T* a = A + static_cast<size_t>(b) * K;
