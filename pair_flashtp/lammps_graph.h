@@ -1,0 +1,27 @@
+// flashtp graphs from a LAMMPS full neighbour list.
+//
+// Centres are the owned atoms, in LAMMPS order; an edge (i, j) is kept for
+// every neighbour j of i in the list with 0 < |r_j - r_i| < cutoff (the list
+// holds everything within cutoff + skin). Only positions are read, so the
+// graph is valid for orthogonal and triclinic boxes alike.
+#pragma once
+#include <vector>
+
+#include "atom.h"
+#include "graph.hpp"
+#include "neigh_list.h"
+
+namespace flashtp_lammps {
+
+// Nodes are LAMMPS atoms 0..nlocal+nghost-1: owned atoms, then ghosts, whose
+// features the pair exchanges per layer. Used by pair_style flashtp.
+flashtp::Graph graph_with_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
+                                 const std::vector<int>& species_of_type, double cutoff);
+
+// Nodes are the owned atoms only: every ghost is folded onto the owned atom
+// with its tag, as SevenNet's serial pair_e3gnn does. Exact only when every
+// ghost is an image of an owned atom, i.e. on one MPI rank.
+flashtp::Graph graph_folding_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
+                                    const std::vector<int>& species_of_type, double cutoff);
+
+}  // namespace flashtp_lammps

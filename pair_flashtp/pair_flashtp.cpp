@@ -1,0 +1,87 @@
+#include "pair_flashtp.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "atom.h"
+#include "error.h"
+#include "lammps_graph.h"
+#include "model_file.hpp"
+#include "species_map.hpp"
+
+namespace flashtp_lammps {
+
+using namespace LAMMPS_NS;
+
+PairFlashTP::PairFlashTP(LAMMPS* lmp) : PairFlashTPBase(lmp) {}
+
+void PairFlashTP::settings(int narg, char** arg) {
+  precision_ = flashtp::Precision::float64;
+  for (int k = 0; k < narg; ++k) {
+    if (std::strcmp(arg[k], "precision") == 0 && k + 1 < narg) {
+      try {
+        precision_ = flashtp::parse_precision(arg[++k]);
+      } catch (const std::exception& e) {
+        error->all(FLERR, std::string("pair_style flashtp: ") + e.what());
+      }
+    } else {
+      error->all(FLERR, std::string("Illegal pair_style flashtp argument '") + arg[k] +
+                            "': expected pair_style flashtp [precision float32|float64]");
+    }
+  }
+  // pair_style may be repeated with another precision after pair_coeff.
+  if (model_) engine_ = flashtp::make_cpu_engine(*model_, precision_);
+}
+
+double PairFlashTP::load(const std::string& path) {
+  model_ = std::make_unique<flashtp::Model>(flashtp::load_model(path));
+  engine_ = flashtp::make_cpu_engine(*model_, precision_);
+  return model_->cutoff();
+}
+
+std::vector<int> PairFlashTP::species_of(const std::vector<std::string>& elements) const {
+  return flashtp::map_type_elements(*model_, elements);
+}
+
+std::string PairFlashTP::description() const {
+  return std::string("SevenNet model, ") + std::to_string(model_->layers.size()) + " interaction layers, " +
+         engine_->backend() + " engine in " +
+         (engine_->precision() == flashtp::Precision::float64 ? "float64" : "float32");
+}
+
+void PairFlashTP::init_style() {
+  PairFlashTPBase::init_style();
+  // Sizes LAMMPS's communication buffers: one row of the widest layer input
+  // per atom. Features of layer 0 (the species embedding) are never sent.
+  int widest = 0;
+  for (const auto& layer : model_->layers) widest = std::max(widest, layer.conv.in.dim());
+  comm_forward = comm_reverse = widest;
+}
+
+void PairFlashTP::compute(int eflag, int vflag) {
+  ev_init(eflag, vflag);
+  const int nall = atom->nlocal + atom->nghost;
+  // A rank without owned atoms still runs the engine: it takes part in every
+  // per-layer exchange, which is collective over all ranks.
+  try {
+    const flashtp::Graph graph = graph_with_ghosts(*atom, *list, species_of_type_, cutoff_);
+    LammpsGhostExchange exchange(lmp, this, comm_rows_, atom->nlocal, nall);
+    tally(engine_->compute(graph, &exchange), nall);
+  } catch (const std::exception& e) {
+    error->one(FLERR, std::string("pair_style flashtp: ") + e.what());
+  }
+}
+
+int PairFlashTP::pack_forward_comm(int n, int* list, double* buf, int /*pbc_flag*/, int* /*pbc*/) {
+  // Features are invariant under the lattice translations that make images.
+  return comm_rows_.pack(n, list, buf);
+}
+
+void PairFlashTP::unpack_forward_comm(int n, int first, double* buf) { comm_rows_.unpack(n, first, buf); }
+
+int PairFlashTP::pack_reverse_comm(int n, int first, double* buf) { return comm_rows_.pack_range(n, first, buf); }
+
+void PairFlashTP::unpack_reverse_comm(int n, int* list, double* buf) { comm_rows_.unpack_add(n, list, buf); }
+
+}  // namespace flashtp_lammps

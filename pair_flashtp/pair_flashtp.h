@@ -1,0 +1,43 @@
+// pair_style flashtp [precision float32|float64]
+//
+// The flashtp engine on LAMMPS's domain decomposition: each rank evaluates the
+// graph of its owned atoms and their ghosts (one cutoff + skin), and the
+// features of ghost atoms are refreshed from their owners before every
+// interaction layer; their gradients go back to the owners in the backward pass.
+#pragma once
+#include <memory>
+
+#include "engine.hpp"
+#include "ghost_exchange.h"
+#include "model.hpp"
+#include "pair_flashtp_base.h"
+
+namespace flashtp_lammps {
+
+class PairFlashTP : public PairFlashTPBase {
+ public:
+  explicit PairFlashTP(LAMMPS_NS::LAMMPS* lmp);
+
+  void compute(int eflag, int vflag) override;
+  void settings(int narg, char** arg) override;
+  void init_style() override;
+
+  // Node features (forward) and their gradients (reverse), one row per atom.
+  int pack_forward_comm(int n, int* list, double* buf, int pbc_flag, int* pbc) override;
+  void unpack_forward_comm(int n, int first, double* buf) override;
+  int pack_reverse_comm(int n, int first, double* buf) override;
+  void unpack_reverse_comm(int n, int* list, double* buf) override;
+
+ protected:
+  double load(const std::string& path) override;
+  std::vector<int> species_of(const std::vector<std::string>& elements) const override;
+  std::string description() const override;
+
+ private:
+  flashtp::Precision precision_ = flashtp::Precision::float64;
+  std::unique_ptr<flashtp::Model> model_;
+  std::unique_ptr<flashtp::Engine> engine_;
+  FeatureRows comm_rows_;
+};
+
+}  // namespace flashtp_lammps
