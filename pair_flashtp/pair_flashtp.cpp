@@ -1,14 +1,11 @@
 #include "pair_flashtp.h"
 
-#include <algorithm>
 #include <cstring>
 #include <exception>
 
 #include "atom.h"
 #include "error.h"
 #include "lammps_graph.h"
-#include "model_file.hpp"
-#include "species_map.hpp"
 
 namespace flashtp_lammps {
 
@@ -31,32 +28,25 @@ void PairFlashTP::settings(int narg, char** arg) {
     }
   }
   // pair_style may be repeated with another precision after pair_coeff.
-  if (model_) engine_ = flashtp::make_cpu_engine(*model_, precision_);
+  if (potential_) potential_->set_precision(precision_);
 }
 
 double PairFlashTP::load(const std::string& path) {
-  model_ = std::make_unique<flashtp::Model>(flashtp::load_model(path));
-  engine_ = flashtp::make_cpu_engine(*model_, precision_);
-  return model_->cutoff();
+  potential_ = std::make_unique<NativePotential>(path, precision_);
+  return potential_->cutoff();
 }
 
 std::vector<int> PairFlashTP::species_of(const std::vector<std::string>& elements) const {
-  return flashtp::map_type_elements(*model_, elements);
+  return potential_->species_of(elements);
 }
 
-std::string PairFlashTP::description() const {
-  return std::string("SevenNet model, ") + std::to_string(model_->layers.size()) + " interaction layers, " +
-         engine_->backend() + " engine in " +
-         (engine_->precision() == flashtp::Precision::float64 ? "float64" : "float32");
-}
+std::string PairFlashTP::description() const { return potential_->description(); }
 
 void PairFlashTP::init_style() {
   PairFlashTPBase::init_style();
   // Sizes LAMMPS's communication buffers: one row of the widest layer input
   // per atom. Features of layer 0 (the species embedding) are never sent.
-  int widest = 0;
-  for (const auto& layer : model_->layers) widest = std::max(widest, layer.conv.in.dim());
-  comm_forward = comm_reverse = widest;
+  comm_forward = comm_reverse = potential_->widest_layer_input();
 }
 
 void PairFlashTP::compute(int eflag, int vflag) {
@@ -67,7 +57,7 @@ void PairFlashTP::compute(int eflag, int vflag) {
   try {
     const flashtp::Graph graph = graph_with_ghosts(*atom, *list, species_of_type_, cutoff_);
     LammpsGhostExchange exchange(lmp, this, comm_rows_, atom->nlocal, nall);
-    tally(engine_->compute(graph, &exchange), nall);
+    tally(potential_->compute(graph, &exchange), nall);
   } catch (const std::exception& e) {
     error->one(FLERR, std::string("pair_style flashtp: ") + e.what());
   }

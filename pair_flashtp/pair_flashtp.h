@@ -9,7 +9,7 @@
 
 #include "engine.hpp"
 #include "ghost_exchange.h"
-#include "model.hpp"
+#include "native_potential.h"
 #include "pair_flashtp_base.h"
 
 namespace flashtp_lammps {
@@ -35,8 +35,7 @@ class PairFlashTP : public PairFlashTPBase {
 
  private:
   flashtp::Precision precision_ = flashtp::Precision::float64;
-  std::unique_ptr<flashtp::Model> model_;
-  std::unique_ptr<flashtp::Engine> engine_;
+  std::unique_ptr<NativePotential> potential_;
   FeatureRows comm_rows_;
 };
 

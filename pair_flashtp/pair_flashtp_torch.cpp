@@ -44,7 +44,12 @@ void PairFlashTPTorch::compute(int eflag, int vflag) {
   ev_init(eflag, vflag);
   try {
     const flashtp::Graph graph = graph_folding_ghosts(*atom, *list, species_of_type_, cutoff_);
-    tally(model_->evaluate(graph), atom->nlocal);
+    const flashtp::Result result = model_->evaluate(graph);
+    // Legacy deployed files (SevenNet <= 0.9) compute forces and stress
+    // themselves and give no per-edge gradient to split among atoms.
+    if (vflag_atom && result.atomic_virial.empty())
+      error->one(FLERR, "pair_style flashtp/torch: this (legacy) deployed model gives no per-atom virial");
+    tally(result, atom->nlocal);
   } catch (const std::exception& e) {
     error->one(FLERR, std::string("pair_style flashtp/torch: ") + e.what());
   }

@@ -3,7 +3,9 @@
 Python standard library only. Every test script takes the same options:
   --lmp PATH        the lmp_flashtp driver
   --reference DIR   shared/reference (models/, structures/, references.json)
-  --mpirun PATH     mpirun, for the MPI tests
+  --mpirun PATH     mpirun, for the MPI tests (Open MPI or MPICH)
+  --plugin PATH     run through a LAMMPS with the PLUGIN package (--lmp) that
+                    loads this flashtpplugin.so first
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ def options(extra=None):
     p.add_argument("--lmp", required=True)
     p.add_argument("--reference", required=True)
     p.add_argument("--mpirun", default="mpirun")
+    p.add_argument("--plugin")
     for name, kw in (extra or {}).items():
         p.add_argument(name, **kw)
     return p.parse_args()
@@ -86,12 +89,12 @@ def run(args, script, np=1, extra_args=(), threads=None, timeout=600, check=True
     """Runs `script` (input text) with lmp_flashtp, on np MPI ranks if np > 1."""
     workdir = tempfile.mkdtemp(prefix="flashtp_lammps_")
     with open(os.path.join(workdir, "in.test"), "w") as f:
-        f.write(script)
+        f.write((f"plugin load {args.plugin}\n" if args.plugin else "") + script)
     cmd = [args.lmp, "-in", "in.test", "-log", "log.lammps", "-echo", "screen", *extra_args]
     env = dict(os.environ)
     if np > 1:
-        cmd = [args.mpirun, "-np", str(np), "--oversubscribe", *cmd]
-        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+        cmd = [args.mpirun, "-np", str(np), *_oversubscribe(args.mpirun), *cmd]
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
     p = subprocess.run(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -100,6 +103,13 @@ def run(args, script, np=1, extra_args=(), threads=None, timeout=600, check=True
     if check and p.returncode != 0:
         raise AssertionError("lmp_flashtp failed (%d):\n%s" % (p.returncode, p.stdout[-4000:]))
     return r
+
+
+def _oversubscribe(mpirun):
+    """More ranks than cores: Open MPI must be told; MPICH's hydra allows it."""
+    version = subprocess.run([mpirun, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True).stdout
+    return ["--oversubscribe"] if "Open MPI" in version else []
 
 
 def setup(args, structure, model, pair_style="flashtp", boundary_flags="p p p", data=None):
