@@ -103,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Models, Physics,
                          ::testing::Values(std::make_pair("tiny_parity", "bulk_rand_40"),
                                            std::make_pair("tiny_parity", "cluster_20"),
                                            std::make_pair("sevennet0_arch", "tiny_triclinic"),
-                                           std::make_pair("l3i5_arch", "bulk_rand_40")),
+                                           std::make_pair("l3i5_arch", "tiny_triclinic")),
                          [](const auto& info) { return info.param.first + "_" + info.param.second; });
 
 }  // namespace
