@@ -1,0 +1,276 @@
+// The fused convolution of one interaction layer, forward and backward.
+//
+// Forward (one block per tile of centre atoms, edges in CSR order):
+//   per chunk of EC edges:  geometry (r, u, Bessel x envelope, Y) -> radial
+//   MLP hidden layers -> for each slot s = (path, u), one per thread:
+//     w[e] = sum_k a[e][k] W[k][s]          (the MLP's last layer, EC edges at once)
+//     m_i[s] += w[e] TP_path(h_j[u], Y_e)   (sparse Clebsch-Gordan, registers)
+//   Per-edge weights and messages never leave the block; each message entry
+//   has one writer (its slot's thread), summed in CSR order.
+//
+// Backward (one block per tile of sender atoms, edges grouped by sender):
+//   the same per-edge recomputation, then per slot
+//     dL/dh_j[u] += w[e] (M^T g_i[u]),  dL/dw[e] = h_j[u] . M^T g_i[u],
+//     dL/dY_e    += w[e] sum C h_j[u] g_i[u]   (summed over the warp, then
+//                                               over warps in a fixed order),
+//   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
+//   and back through the hidden layers and the geometry to dL/dr_e. Every
+//   sum has one writer and a fixed order: no atomics, results reproducible.
+#pragma once
+#include <cstdint>
+
+#include "cuda/block_mlp.cuh"
+#include "cuda/coupling_generated.hpp"
+#include "cuda/edge_geometry.cuh"
+
+namespace flashtp::cuda {
+
+// Shared memory of the fused kernels, in elements of T (then EC ints).
+struct ConvShared {
+  int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
+  int row;  // stride of a slot's row of per-edge weights (EC + 1: no bank conflicts)
+  FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
+                            bool backward) {
+    int at = 0;
+    auto take = [&at](int n) {
+      const int start = at;
+      at += n;
+      return start;
+    };
+    row = EC + 1;
+    geo = take(4 * EC);
+    emb = take(num_basis * EC);
+    Y = take(sh_size * EC);
+    ping = take(width * EC);
+    pong = take(width * EC);
+    aT = take(K * EC);
+    wt = take(threads * row);
+    z = take(backward ? depth * width * EC : 0);
+    gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
+    total = at;
+  }
+  template <class T>
+  size_t bytes(int EC) const {
+    return static_cast<size_t>(total) * sizeof(T) + static_cast<size_t>(EC) * sizeof(int);
+  }
+};
+
+// Width of the hidden-layer buffers: every hidden layer, and the last one's
+// gradient (K), fit.
+template <class R>
+FLASHTP_DEVICE int hidden_buffer_width(const ConvView<R>& cv) {
+  return cv.hidden.max_hidden > cv.K ? cv.hidden.max_hidden : cv.K;
+}
+
+// Geometry of the chunk's edges e < n: edge first + e, or order[first + e]
+// (noted in edge_ids) when an order is given. Rows past n get a zero embedding.
+template <class T, class R, int EC>
+FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec, int64_t first, const int64_t* order,
+                                        int n, T* geo, T* emb, T* Y, int* edge_ids) {
+  const int nb = em.num_basis, ns = em.sh_size();
+  for (int e = threadIdx.x; e < EC; e += blockDim.x) {
+    if (e < n) {
+      const int64_t edge = order ? order[first + e] : first + e;
+      if (edge_ids) edge_ids[e] = static_cast<int>(edge);
+      edge_forward(em, vec + 3 * edge, geo + 4 * e, emb + nb * e, Y + ns * e);
+    } else {
+      for (int b = 0; b < nb; ++b) emb[nb * e + b] = T(0);
+    }
+  }
+  sync_block();
+}
+
+// The radial MLP's hidden layers on the chunk; the last activation is written
+// transposed, aT[k][e], for the per-slot weight products. Ends with a barrier.
+template <class T, class R, int EC>
+FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
+  if (cv.hidden.depth == 0) {
+    for (int idx = threadIdx.x; idx < EC * cv.K; idx += blockDim.x) aT[(idx % cv.K) * EC + idx / cv.K] = emb[idx];
+    sync_block();
+    return;
+  }
+  block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
+}
+
+// w[e] = sum_k aT[k][e] W[k][s] for the chunk's EC edges, into this thread's row.
+template <class T, class R, int EC>
+FLASHTP_DEVICE_ONLY void slot_weights(const ConvView<R>& cv, const T* aT, int s, T* row) {
+  T w[EC];
+  FLASHTP_UNROLL
+  for (int e = 0; e < EC; ++e) w[e] = T(0);
+  for (int k = 0; k < cv.K; ++k) {
+    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + s];
+    const T* a = aT + k * EC;
+    FLASHTP_UNROLL
+    for (int e = 0; e < EC; ++e) w[e] += a[e] * wk;
+  }
+  FLASHTP_UNROLL
+  for (int e = 0; e < EC; ++e) row[e] = w[e];
+}
+
+template <class T, int EC, int THREADS>
+FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
+                                        const int* center, const int* neighbor, const T* vec, const T* h,
+                                        T* message) {
+  using R = real_t<T>;
+  const int ns = em.sh_size(), width = hidden_buffer_width(cv);
+  const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false);
+  T* sm = reinterpret_cast<T*>(shared_memory());
+  T* Y = sm + L.Y;
+  T* row = sm + L.wt + threadIdx.x * L.row;
+  const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
+
+  for (int64_t c0 = begin; c0 < end; c0 += EC) {
+    const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
+    chunk_geometry<T, R, EC>(em, vec, c0, nullptr, n, sm + L.geo, sm + L.emb, Y, nullptr);
+    chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
+
+    for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
+      const int s = q0 + static_cast<int>(threadIdx.x);
+      if (s >= cv.num_slots) continue;  // whole warps: slots come in multiples of 32
+      slot_weights<T, R, EC>(cv, sm + L.aT, s, row);
+      const int* slot = cv.slots + s * kSlotFields;
+      const bool active = slot[1] != 0;
+      dispatch_coupling(slot[0], [&](auto coupling) {
+        using C = decltype(coupling);
+        T acc[C::d3];
+        int open = center[c0];
+        auto flush = [&] {
+          if (active) {
+            T* out = message + static_cast<size_t>(open) * cv.mid_dim + slot[3];
+            FLASHTP_UNROLL
+            for (int k = 0; k < C::d3; ++k) out[k] += acc[k];
+          }
+          FLASHTP_UNROLL
+          for (int k = 0; k < C::d3; ++k) acc[k] = T(0);
+        };
+        FLASHTP_UNROLL
+        for (int k = 0; k < C::d3; ++k) acc[k] = T(0);
+        for (int e = 0; e < n; ++e) {
+          const int i = center[c0 + e];
+          if (i != open) {
+            flush();
+            open = i;
+          }
+          const T* x = h + static_cast<size_t>(neighbor[c0 + e]) * cv.x_dim + slot[2];
+          C::forward(x, Y + ns * e, row[e], acc);
+        }
+        flush();
+      });
+    }
+    sync_block();
+  }
+}
+
+template <class T, int EC, int THREADS>
+FLASHTP_KERNEL void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
+                                         const int64_t* sender_edges, const int* center, const int* neighbor,
+                                         const T* vec, const T* h, const T* grad_message, T* partial,
+                                         T* grad_vec) {
+  using R = real_t<T>;
+  const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
+  const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true);
+  T* sm = reinterpret_cast<T*>(shared_memory());
+  T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
+  T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
+  int* edge = reinterpret_cast<int*>(sm + L.total);
+  T* row = wt + threadIdx.x * L.row;
+  const int tid = static_cast<int>(threadIdx.x);
+  // dL/da[e][k] ownership in the block GEMM: k = tid % K, edges [first, first + per_thread)
+  const int groups = THREADS / K, per_thread = (EC + groups - 1) / groups;
+  const int kk = tid % K, first = (tid / K) * per_thread;
+  const bool owner = tid / K < groups;
+  const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
+
+  for (int64_t c0 = begin; c0 < end; c0 += EC) {
+    const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
+    for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
+    chunk_geometry<T, R, EC>(em, vec, c0, sender_edges, n, geo, emb, Y, edge);
+    chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
+
+    T grad_a[EC];
+    FLASHTP_UNROLL
+    for (int r = 0; r < EC; ++r) grad_a[r] = T(0);
+    for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
+      const int s = q0 + tid;
+      if (s < cv.num_slots) {  // whole warps
+        slot_weights<T, R, EC>(cv, aT, s, row);
+        const int* slot = cv.slots + s * kSlotFields;
+        const bool active = slot[1] != 0;
+        dispatch_coupling(slot[0], [&](auto coupling) {
+          using C = decltype(coupling);
+          T gx[C::d1];
+          int open = neighbor[edge[0]];
+          auto flush = [&] {
+            if (active) {
+              T* out = partial + static_cast<size_t>(open) * cv.partial_dim + slot[4];
+              FLASHTP_UNROLL
+              for (int i = 0; i < C::d1; ++i) out[i] += gx[i];
+            }
+            FLASHTP_UNROLL
+            for (int i = 0; i < C::d1; ++i) gx[i] = T(0);
+          };
+          FLASHTP_UNROLL
+          for (int i = 0; i < C::d1; ++i) gx[i] = T(0);
+          for (int e = 0; e < n; ++e) {
+            const int j = neighbor[edge[e]], i = center[edge[e]];
+            if (j != open) {
+              flush();
+              open = j;
+            }
+            T gy[C::sh_dim];
+            FLASHTP_UNROLL
+            for (int m = 0; m < C::sh_dim; ++m) gy[m] = T(0);
+            const T gw = C::backward(h + static_cast<size_t>(j) * cv.x_dim + slot[2], Y + ns * e, row[e],
+                                     grad_message + static_cast<size_t>(i) * cv.mid_dim + slot[3], gx, gy);
+            row[e] = active ? gw : T(0);
+            T* gy_warp = gY + (warp_id() * EC + e) * ns + C::sh_offset;
+            FLASHTP_UNROLL
+            for (int m = 0; m < C::sh_dim; ++m) {
+              const T total = warp_sum(gy[m]);
+              if (lane_id() == 0) gy_warp[m] += total;
+            }
+          }
+          flush();
+        });
+      }
+      sync_block();
+      // dL/da[e][k] += sum over this chunk's slots of dL/dw[e][s] W[k][s]
+      const int slots_here = cv.num_slots - q0 < THREADS ? cv.num_slots - q0 : THREADS;
+      if (owner)
+        for (int c = 0; c < slots_here; ++c) {
+          const R wk = cv.last_transpose[static_cast<size_t>(q0 + c) * K + kk];
+          const T* g = wt + c * L.row + first;
+          FLASHTP_UNROLL
+          for (int r = 0; r < EC; ++r)
+            if (r < per_thread && first + r < EC) grad_a[r] += g[r] * wk;
+        }
+      sync_block();
+    }
+    // ping <- dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order
+    if (owner) {
+      FLASHTP_UNROLL
+      for (int r = 0; r < EC; ++r)
+        if (r < per_thread && first + r < EC) ping[(first + r) * K + kk] = grad_a[r];
+    }
+    for (int idx = tid; idx < EC * ns; idx += THREADS)
+      for (int w = 1; w < THREADS / kWarpSize; ++w) gY[idx] += gY[w * EC * ns + idx];
+    sync_block();
+    // back through the hidden layers: dL/demb lands in emb (no longer needed)
+    if (cv.hidden.depth == 0) {
+      for (int idx = tid; idx < EC * K; idx += THREADS) emb[idx] = ping[idx];
+      sync_block();
+    } else {
+      block_mlp_backward(cv.hidden, true, EC, z, EC * width, ping, pong, emb);
+    }
+    for (int e = tid; e < n; e += THREADS) {
+      T gv[3];
+      edge_backward(em, geo + 4 * e, Y + ns * e, emb + nb * e, gY + ns * e, gv);
+      T* out = grad_vec + 3 * static_cast<size_t>(edge[e]);
+      for (int a = 0; a < 3; ++a) out[a] += gv[a];
+    }
+    sync_block();
+  }
+}
+
+}  // namespace flashtp::cuda

@@ -1,0 +1,104 @@
+// The CUDA engines: Engine (float32, float64) and HessianVectorEngine (dual
+// float64) over one Pipeline each.
+#include "cuda/cuda_engine.hpp"
+
+#include "cuda/pipeline.cuh"
+
+namespace flashtp {
+namespace cuda {
+namespace {
+
+// Energies, forces and virials of a pipeline's output, in float64; the sums
+// over atoms run in atom order on the host, as the CPU engine's.
+template <class T>
+Result to_result(const typename Pipeline<T>::Output& out, int nodes) {
+  Result r;
+  for (const T& e : out.energy) r.atomic_energy.push_back(double(value(e)));
+  for (double e : r.atomic_energy) r.energy += e;
+  r.forces.resize(nodes);
+  r.atomic_virial.resize(nodes);
+  for (int n = 0; n < nodes; ++n) {
+    for (int a = 0; a < 3; ++a) r.forces[n][a] = double(value(out.forces[3 * size_t(n) + a]));
+    for (int k = 0; k < 6; ++k) r.atomic_virial[n][k] = double(value(out.virial[6 * size_t(n) + k]));
+  }
+  for (const auto& w : r.atomic_virial)
+    for (int k = 0; k < 6; ++k) r.virial[k] += w[k];
+  return r;
+}
+
+template <class T>
+class CudaEngine final : public Engine {
+ public:
+  CudaEngine(const Model& model, Precision precision) : pipeline_(model), precision_(precision) {}
+
+  Result compute(const Graph& graph, GhostExchange* ghosts) override {
+    std::vector<T> vec(3 * size_t(graph.num_edges()));
+    for (int64_t e = 0; e < graph.num_edges(); ++e)
+      for (int a = 0; a < 3; ++a) vec[3 * e + a] = T(graph.vec[e][a]);
+    return to_result<T>(pipeline_.run(graph, vec, ghosts), graph.num_nodes);
+  }
+  Precision precision() const override { return precision_; }
+  std::string backend() const override { return "cuda"; }
+
+ private:
+  Pipeline<T> pipeline_;
+  Precision precision_;
+};
+
+class CudaHessianEngine final : public HessianVectorEngine {
+ public:
+  using D = Dual<double>;
+  explicit CudaHessianEngine(const Model& model) : pipeline_(model) {}
+
+  HessianVectorProduct compute(const Graph& graph, const std::vector<Vec3>& displacement,
+                               GhostExchange* ghosts) override {
+    if (static_cast<int>(displacement.size()) != graph.num_nodes)
+      throw Error("Hessian-vector product: one displacement per node expected");
+    // r_e = r_j - r_i moves by d_j - d_i
+    std::vector<D> vec(3 * size_t(graph.num_edges()));
+    for (int64_t e = 0; e < graph.num_edges(); ++e)
+      for (int a = 0; a < 3; ++a)
+        vec[3 * e + a] = D(graph.vec[e][a], displacement[graph.neighbor[e]][a] - displacement[graph.center[e]][a]);
+    const auto out = pipeline_.run(graph, vec, ghosts);
+    HessianVectorProduct p;
+    p.result = to_result<D>(out, graph.num_nodes);
+    p.force_derivative.resize(graph.num_nodes);
+    for (int n = 0; n < graph.num_nodes; ++n)
+      for (int a = 0; a < 3; ++a) p.force_derivative[n][a] = out.forces[3 * size_t(n) + a].d;
+    for (int n = 0; n < graph.num_nodes; ++n)
+      for (int k = 0; k < 6; ++k) p.virial_derivative[k] += out.virial[6 * size_t(n) + k].d;
+    return p;
+  }
+
+ private:
+  Pipeline<D> pipeline_;
+};
+
+}  // namespace
+}  // namespace cuda
+
+bool cuda_device_available() { return cuda::device_available(); }
+
+std::unique_ptr<Engine> make_cuda_engine(const Model& model, Precision precision) {
+  if (!cuda::device_available()) throw Error("CUDA engine: no CUDA device is available");
+  if (precision == Precision::float64) return std::make_unique<cuda::CudaEngine<double>>(model, precision);
+  return std::make_unique<cuda::CudaEngine<float>>(model, precision);
+}
+
+std::unique_ptr<Engine> make_engine(const Model& model, Precision precision, const std::string& backend) {
+  if (backend == "cpu") return make_cpu_engine(model, precision);
+  if (backend == "cuda" || (backend == "auto" && cuda::device_available())) return make_cuda_engine(model, precision);
+  if (backend == "auto") return make_cpu_engine(model, precision);
+  throw Error("unknown backend '" + backend + "' (cpu, cuda or auto)");
+}
+
+std::unique_ptr<HessianVectorEngine> make_cuda_hessian_engine(const Model& model) {
+  if (!cuda::device_available()) throw Error("CUDA engine: no CUDA device is available");
+  return std::make_unique<cuda::CudaHessianEngine>(model);
+}
+
+size_t cuda_memory_in_use() { return cuda::memory_in_use(); }
+size_t cuda_memory_peak() { return cuda::memory_peak(); }
+void reset_cuda_memory_peak() { cuda::reset_memory_peak(); }
+
+}  // namespace flashtp

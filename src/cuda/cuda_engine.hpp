@@ -1,0 +1,55 @@
+// The CUDA backend of the engine, and what it adds to the engine API.
+//
+// To move into engine.hpp once the backends are wired together:
+//   - make_engine(model, precision, backend) choosing CUDA when a device is present;
+//   - the Hessian-vector product (HessianVectorEngine), with a CPU version as oracle.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+
+namespace flashtp {
+
+// A CUDA device is present and usable.
+bool cuda_device_available();
+
+// Everything stays on the device between layers; the graph is uploaded once per
+// compute. A GhostExchange receives host pointers: the engine copies the local
+// rows of a feature array down, the hook fills the ghost rows, and only those
+// go back up (reverse: the whole gradient array, since owners change).
+std::unique_ptr<Engine> make_cuda_engine(const Model& model, Precision precision);
+
+// backend: "cuda", "cpu", or "auto" (CUDA when a device is present).
+std::unique_ptr<Engine> make_engine(const Model& model, Precision precision, const std::string& backend = "auto");
+
+// The derivative of the forces along a displacement d of the nodes,
+//   dF/d(eps) of F(r + eps d) at eps = 0  =  -H d  (H: the Hessian of the energy),
+// which is also the gradient of (F . d) with respect to the positions. It is
+// forward-mode differentiation of the fused backward pass: the same kernels
+// run on dual numbers (value, derivative), float64.
+struct HessianVectorProduct {
+  Result result;                       // energy, forces and virial at r
+  std::vector<Vec3> force_derivative;  // per node
+  Virial virial_derivative{};
+};
+
+class HessianVectorEngine {
+ public:
+  virtual ~HessianVectorEngine() = default;
+  // displacement: one vector per node (a ghost's is its owner's). Ghost
+  // features travel through the exchange as rows of 2 x dim doubles.
+  virtual HessianVectorProduct compute(const Graph& graph, const std::vector<Vec3>& displacement,
+                                       GhostExchange* ghosts = nullptr) = 0;
+};
+
+std::unique_ptr<HessianVectorEngine> make_cuda_hessian_engine(const Model& model);
+
+// Device memory held by the CUDA engines now, and the most held since the
+// last reset (bytes).
+size_t cuda_memory_in_use();
+size_t cuda_memory_peak();
+void reset_cuda_memory_peak();
+
+}  // namespace flashtp

@@ -1,0 +1,251 @@
+#include "cuda/device_model.hpp"
+
+#include <algorithm>
+
+#include "cuda/coupling_generated.hpp"
+#include "error.hpp"
+
+namespace flashtp::cuda {
+
+template <class R>
+template <class V>
+const V* DeviceModel<R>::upload(const std::vector<V>& values) {
+  if (values.empty()) return nullptr;
+  const size_t bytes = values.size() * sizeof(V);
+  V* p = static_cast<V*>(device_malloc(bytes));
+  copy_to_device(p, values.data(), bytes);
+  store_.emplace_back(p, [bytes](void* q) { device_free(q, bytes); });
+  return p;
+}
+
+// Forward: one entry per output segment, listing the paths into it (model
+// order, as the CPU sums them). Transposed (dL/dx from dL/dy): the roles of
+// the input and output segments swap and each W becomes W^T.
+template <class R>
+LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants, bool transpose) {
+  const Linear& def = *variants.front();
+  const Irreps& in = transpose ? def.out : def.in;
+  const Irreps& out = transpose ? def.in : def.out;
+  std::vector<int> segments, paths;
+  std::vector<size_t> order;  // model path index of each entry of `paths`
+  for (int o = 0; o < out.size(); ++o) {
+    const int begin = static_cast<int>(order.size());
+    for (size_t p = 0; p < def.paths.size(); ++p) {
+      const auto& path = def.paths[p];
+      const int seg_out = transpose ? path.seg_in : path.seg_out;
+      const int seg_in = transpose ? path.seg_out : path.seg_in;
+      if (seg_out != o) continue;
+      order.push_back(p);
+      paths.insert(paths.end(), {in.offset(seg_in), in[seg_in].mul, 0});
+    }
+    segments.insert(segments.end(), {out.offset(o), out[o].mul, out[o].ir.dim(), begin, static_cast<int>(order.size())});
+  }
+  std::vector<R> weights;
+  for (const Linear* v : variants) {
+    if (v->paths.size() != def.paths.size()) throw Error("CUDA engine: per-species linears differ in shape");
+    for (size_t n = 0; n < order.size(); ++n) {
+      const auto& path = v->paths[order[n]];
+      const int mul_in = def.in[path.seg_in].mul, mul_out = def.out[path.seg_out].mul;
+      if (v == variants.front()) paths[n * kPathFields + 2] = static_cast<int>(weights.size());
+      for (int a = 0; a < (transpose ? mul_out : mul_in); ++a)
+        for (int b = 0; b < (transpose ? mul_in : mul_out); ++b)
+          weights.push_back(R(transpose ? path.weight[static_cast<size_t>(b) * mul_out + a]
+                                        : path.weight[static_cast<size_t>(a) * mul_out + b]));
+    }
+  }
+  LinearView<R> view;
+  view.in_dim = in.dim();
+  view.out_dim = out.dim();
+  view.num_segments = out.size();
+  view.segments = upload(segments);
+  view.paths = upload(paths);
+  view.weight = upload(weights);
+  view.variant_stride = variants.size() > 1 ? static_cast<int>(weights.size() / variants.size()) : 0;
+  if (!transpose && !def.bias.empty()) view.bias = upload(std::vector<R>(def.bias.begin(), def.bias.end()));
+  return view;
+}
+
+// The first `layers` weight matrices of an MLP, and their transposes.
+template <class R>
+MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
+  if (layers > kMaxMlpLayers) throw Error("CUDA engine: MLP deeper than " + std::to_string(kMaxMlpLayers));
+  MlpView<R> view;
+  view.depth = layers;
+  view.act = def.act.kind;
+  for (int k = 0; k <= layers; ++k) view.widths[k] = def.widths[k];
+  for (int k = 0; k < layers; ++k) {
+    const int rows = def.widths[k], cols = def.widths[k + 1];
+    std::vector<R> w(def.weight[k].begin(), def.weight[k].end()), t(w.size());
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) t[static_cast<size_t>(c) * rows + r] = w[static_cast<size_t>(r) * cols + c];
+    view.weight[k] = upload(w);
+    view.transpose[k] = upload(t);
+    if (k + 1 < layers) view.max_hidden = std::max(view.max_hidden, cols);
+  }
+  if (layers > 0) view.max_hidden = std::max(view.max_hidden, def.widths[layers]);
+  return view;
+}
+
+template <class R>
+ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
+  ConvView<R> view;
+  const int depth = static_cast<int>(conv.radial.weight.size());
+  view.hidden = mlp(conv.radial, depth - 1);
+  view.K = conv.radial.widths[depth - 1];
+  view.x_dim = conv.in.dim();
+  view.mid_dim = conv.mid.dim();
+  const int n_w = conv.radial.widths[depth];
+  const auto& last = conv.radial.weight[depth - 1];  // [K][n_w]
+
+  std::vector<int> slots, path_offset;
+  std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
+  int partial = 0;
+  for (const auto& p : conv.paths) {
+    const int l1 = conv.in[p.seg_in].ir.l, l2 = conv.sh[p.seg_sh].ir.l, l3 = conv.mid[p.seg_out].ir.l;
+    const int coupling = coupling_index(l1, l2, l3);
+    if (coupling < 0 || l2 * l2 != conv.sh.offset(p.seg_sh))
+      throw Error("CUDA engine: unsupported path " + conv.in[p.seg_in].ir.str() + " x " + conv.sh[p.seg_sh].ir.str() +
+                  " -> " + conv.mid[p.seg_out].ir.str() + " (degrees up to " + std::to_string(kMaxL) + ")");
+    const int mul = conv.in[p.seg_in].mul, d1 = 2 * l1 + 1, d3 = 2 * l3 + 1;
+    const int padded = (mul + kWarpSize - 1) / kWarpSize * kWarpSize;
+    path_offset.push_back(partial);
+    for (int u = 0; u < padded; ++u) {
+      const bool active = u < mul;
+      const int uu = active ? u : 0;  // padding lanes read channel 0 and write nothing
+      slots.insert(slots.end(), {coupling, active ? 1 : 0, conv.in.offset(p.seg_in) + uu * d1,
+                                 conv.mid.offset(p.seg_out) + uu * d3, partial + uu * d1});
+      column.emplace_back(active ? p.weight_offset + u : -1, static_cast<int>(&p - conv.paths.data()));
+    }
+    partial += mul * d1;
+  }
+  view.partial_dim = partial;
+  view.num_slots = static_cast<int>(column.size());
+  view.slots = upload(slots);
+
+  // last layer per slot, with alpha / denominator folded in
+  const int K = view.K, S = view.num_slots;
+  std::vector<R> w(static_cast<size_t>(K) * S, R(0)), t(w.size(), R(0));
+  for (int s = 0; s < S; ++s) {
+    const auto [col, path] = column[s];
+    if (col < 0) continue;
+    const double factor = conv.paths[path].alpha / conv.denominator;
+    for (int k = 0; k < K; ++k) {
+      const R v = R(last[static_cast<size_t>(k) * n_w + col] * factor);
+      w[static_cast<size_t>(k) * S + s] = v;
+      t[static_cast<size_t>(s) * K + k] = v;
+    }
+  }
+  view.last = upload(w);
+  view.last_transpose = upload(t);
+
+  // dL/dh[seg][u][i] = sum over the paths reading segment seg of partial[path][u][i]
+  std::vector<int> start = {0}, index;
+  for (int seg = 0; seg < conv.in.size(); ++seg) {
+    const int mul = conv.in[seg].mul, d = conv.in[seg].ir.dim();
+    for (int u = 0; u < mul; ++u)
+      for (int i = 0; i < d; ++i) {
+        for (size_t p = 0; p < conv.paths.size(); ++p)
+          if (conv.paths[p].seg_in == seg) index.push_back(path_offset[p] + u * d + i);
+        start.push_back(static_cast<int>(index.size()));
+      }
+  }
+  view.path_sum_start = upload(start);
+  view.path_sum_index = upload(index);
+  return view;
+}
+
+template <class R>
+GateView<R> DeviceModel<R>::gate(const Gate& def) {
+  GateView<R> view;
+  view.in_dim = def.in.dim();
+  view.out_dim = def.out.dim();
+  std::vector<int> forward, backward(static_cast<size_t>(view.in_dim) * kGateFields, -1), kinds;
+  std::vector<R> scales;
+  auto add_act = [&](const Activation& a) {
+    kinds.push_back(static_cast<int>(a.kind));
+    scales.push_back(R(a.scale));
+    return static_cast<int>(kinds.size()) - 1;
+  };
+  auto set_backward = [&](int k, std::initializer_list<int> fields) {
+    std::copy(fields.begin(), fields.end(), backward.begin() + static_cast<size_t>(k) * kGateFields);
+  };
+  int o = 0;
+  for (const auto& s : def.scalars) {
+    const int act = add_act(s.act);
+    for (int c = 0; c < s.count; ++c, ++o) {
+      forward.insert(forward.end(), {kGateScalar, s.in_offset + c, 0, 0, act});
+      set_backward(s.in_offset + c, {kGateScalar, o, 0, 0, act});
+    }
+  }
+  for (const auto& g : def.gated) {
+    const int act = add_act(g.act);
+    for (int u = 0; u < g.mul; ++u) {
+      set_backward(g.gate_offset + u, {kGateGate, o, g.in_offset + u * g.dim, g.dim, act});
+      for (int m = 0; m < g.dim; ++m, ++o) {
+        const int k = g.in_offset + u * g.dim + m;
+        forward.insert(forward.end(), {kGateGated, k, g.gate_offset + u, 0, act});
+        set_backward(k, {kGateGated, o, g.gate_offset + u, 0, act});
+      }
+    }
+  }
+  if (o != view.out_dim) throw Error("CUDA engine: gate output size mismatch");
+  for (int k = 0; k < view.in_dim; ++k)
+    if (backward[static_cast<size_t>(k) * kGateFields] < 0) throw Error("CUDA engine: gate input not used");
+  view.forward = upload(forward);
+  view.backward = upload(backward);
+  view.act_kind = upload(kinds);
+  view.act_scale = upload(scales);
+  return view;
+}
+
+template <class R>
+DeviceModel<R>::DeviceModel(const Model& model) {
+  if (model.lmax_sh > kMaxL) throw Error("CUDA engine: spherical harmonics up to l = " + std::to_string(kMaxL));
+  embedding.num_basis = static_cast<int>(model.radial.frequency.size());
+  embedding.frequency = upload(std::vector<R>(model.radial.frequency.begin(), model.radial.frequency.end()));
+  embedding.cutoff = R(model.radial.cutoff);
+  embedding.polynomial = model.radial.envelope == RadialBasis::Envelope::polynomial;
+  embedding.poly_p = R(model.radial.poly_p);
+  embedding.xplor_on = R(model.radial.xplor_on);
+  embedding.lmax = model.lmax_sh;
+  max_sh_size = embedding.sh_size();
+
+  dim0 = model.irreps_embedding.dim();
+  std::vector<R> table;
+  for (const auto& row : model.embedding) table.insert(table.end(), row.begin(), row.end());
+  species_embedding = upload(table);
+
+  dim_last = dim0;
+  for (const auto& l : model.layers) {
+    LayerViews v;
+    v.linear_1 = linear({&l.linear_1}, false);
+    v.linear_1_t = linear({&l.linear_1}, true);
+    v.linear_2 = linear({&l.linear_2}, false);
+    v.linear_2_t = linear({&l.linear_2}, true);
+    std::vector<const Linear*> sc;
+    for (const auto& s : l.self_connection) sc.push_back(&s);
+    v.self_connection = linear(sc, false);
+    v.self_connection_t = linear(sc, true);
+    v.conv = convolution(l.conv);
+    v.gate = gate(l.gate);
+    v.dim_x = l.conv.in.dim();
+    v.dim_mid = l.conv.mid.dim();
+    v.dim_gate = l.gate.in.dim();
+    v.dim_out = l.gate.out.dim();
+    dim_last = v.dim_out;
+    layers.push_back(v);
+  }
+  for (const auto& r : model.readout_linears) {
+    readout.push_back(linear({&r}, false));
+    readout_t.push_back(linear({&r}, true));
+  }
+  if (!model.readout_mlp.weight.empty())
+    readout_mlp = mlp(model.readout_mlp, static_cast<int>(model.readout_mlp.weight.size()));
+  scale = upload(std::vector<R>(model.scale.begin(), model.scale.end()));
+  shift = upload(std::vector<R>(model.shift.begin(), model.shift.end()));
+}
+
+template class DeviceModel<float>;
+template class DeviceModel<double>;
+
+}  // namespace flashtp::cuda

@@ -1,0 +1,87 @@
+#include "cuda/emulator.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace flashtp::cuda::emulator {
+
+thread_local ThreadState current;
+
+namespace {
+
+// A reusable barrier for a fixed number of threads.
+class Barrier {
+ public:
+  explicit Barrier(unsigned count) : count_(count) {}
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const unsigned generation = generation_;
+    if (++arrived_ == count_) {
+      arrived_ = 0;
+      ++generation_;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock, [&] { return generation != generation_; });
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  unsigned count_, arrived_ = 0, generation_ = 0;
+};
+
+}  // namespace
+
+struct Block {
+  Block(unsigned threads, size_t shared_bytes) : barrier(threads), shared(shared_bytes + 16), slots(threads) {
+    for (unsigned w = 0; w * kWarpSize < threads; ++w)
+      warp_barriers.push_back(std::make_unique<Barrier>(std::min<unsigned>(kWarpSize, threads - w * kWarpSize)));
+  }
+  Barrier barrier;
+  std::vector<std::unique_ptr<Barrier>> warp_barriers;
+  std::vector<unsigned char> shared;
+  std::vector<double> slots;  // one per thread, for warp exchanges
+};
+
+void barrier() { current.owner->barrier.wait(); }
+
+double exchange_xor(double v, int mask) {
+  Block& b = *current.owner;
+  const unsigned t = current.thread.x;
+  Barrier& warp = *b.warp_barriers[t / kWarpSize];
+  b.slots[t] = v;
+  warp.wait();
+  const double other = b.slots[t ^ static_cast<unsigned>(mask)];
+  warp.wait();
+  return other;
+}
+
+void run(unsigned grid, unsigned block, size_t shared_bytes, const std::function<void()>& body) {
+  Block b(block, shared_bytes);
+  std::vector<std::thread> threads;
+  threads.reserve(block);
+  for (unsigned t = 0; t < block; ++t)
+    threads.emplace_back([&, t] {
+      current.thread = {t, 1, 1};
+      current.block_dim = {block, 1, 1};
+      current.grid_dim = {grid, 1, 1};
+      current.shared = b.shared.data();
+      current.owner = &b;
+      for (unsigned g = 0; g < grid; ++g) {
+        if (t == 0) std::memset(b.shared.data(), 0xff, b.shared.size());  // NaN: unwritten shared memory shows
+        b.barrier.wait();
+        current.block = {g, 1, 1};
+        body();
+        b.barrier.wait();
+      }
+    });
+  for (auto& th : threads) th.join();
+}
+
+}  // namespace flashtp::cuda::emulator

@@ -1,0 +1,183 @@
+// Writes coupling_generated.hpp: the spherical harmonics recursion and every
+// Clebsch-Gordan coupling (l1, l2, l3 <= kMaxL) as straight-line code, so that
+// the CUDA kernels touch only the nonzero entries and keep every index a
+// compile-time constant (registers, not local memory).
+//
+// The numbers come from so3.cpp (the same functions the CPU engine uses), so
+// the two backends share their constants exactly. Run by the build; usage:
+//   flashtp_gen_coupling OUTPUT_FILE
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "so3.hpp"
+
+namespace {
+
+constexpr int kMaxL = 4;
+
+std::string num(double c) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "R(%.17g)", c);
+  return buf;
+}
+
+// e3nn's recursion Y_{l+1}[k] = sum c * Y_l[i] * u[j], normalised exactly as
+// SphericalHarmonics does it (so3.cpp): one probe vector fixes |Y_{l+1}|^2 = 2l+3.
+std::vector<std::vector<flashtp::CGEntry>> sh_recursion() {
+  const double probe[3] = {0.36, -0.48, 0.8};
+  std::vector<double> Y = {1.0};
+  std::vector<std::vector<flashtp::CGEntry>> out;
+  for (int l = 0; l < kMaxL; ++l) {
+    auto terms = flashtp::wigner_3j_sparse(l, 1, l + 1);
+    std::vector<double> next(2 * l + 3, 0.0);
+    for (const auto& t : terms) next[t.k] += t.c * Y[t.i] * probe[t.j];
+    double norm = 0;
+    for (double v : next) norm += v * v;
+    const double c = std::sqrt((2.0 * l + 3.0) / norm);
+    for (auto& t : terms) t.c *= c;
+    for (auto& v : next) v *= c;
+    out.push_back(terms);
+    Y = next;
+  }
+  return out;
+}
+
+void write_spherical_harmonics(std::ostream& o) {
+  const auto rec = sh_recursion();
+  o << "// Degree l+1 of the real spherical harmonics from degree l (e3nn, \"component\"):\n"
+       "//   Y_{l+1}[k] = sum c Y_l[i] u[j]   and its reverse-mode step.\n"
+       "template <int L> struct ShStep;\n";
+  for (int l = 0; l < kMaxL; ++l) {
+    const int in = l * l, out = (l + 1) * (l + 1);
+    o << "template <> struct ShStep<" << l << "> {\n"
+      << "  template <class T>\n  FLASHTP_DEVICE static void forward(const T* u, T* Y) {\n"
+      << "    using R = real_t<T>;\n";
+    for (int k = 0; k < 2 * l + 3; ++k) {
+      o << "    Y[" << out + k << "] = ";
+      bool first = true;
+      for (const auto& t : rec[l])
+        if (t.k == k) {
+          o << (first ? "" : " + ") << num(t.c) << " * Y[" << in + t.i << "] * u[" << t.j << "]";
+          first = false;
+        }
+      o << ";\n";
+    }
+    o << "  }\n"
+      << "  // g holds dL/dY for degrees <= l+1; adds into g (degree l) and grad_u.\n"
+      << "  template <class T>\n  FLASHTP_DEVICE static void backward(const T* u, const T* Y, T* g, T* grad_u) {\n"
+      << "    using R = real_t<T>;\n";
+    for (const auto& t : rec[l]) {
+      o << "    { const T c = " << num(t.c) << " * g[" << out + t.k << "]; g[" << in + t.i << "] += c * u[" << t.j
+        << "]; grad_u[" << t.j << "] += c * Y[" << in + t.i << "]; }\n";
+    }
+    o << "  }\n};\n";
+  }
+}
+
+struct Combo {
+  int l1, l2, l3;
+};
+
+std::vector<Combo> combos() {
+  std::vector<Combo> out;
+  for (int l1 = 0; l1 <= kMaxL; ++l1)
+    for (int l2 = 0; l2 <= kMaxL; ++l2)
+      for (int l3 = std::abs(l1 - l2); l3 <= std::min(l1 + l2, kMaxL); ++l3) out.push_back({l1, l2, l3});
+  return out;
+}
+
+std::string m_name(int i, int k) { return "m" + std::to_string(i) + "_" + std::to_string(k); }
+
+void write_coupling(std::ostream& o, const Combo& cb) {
+  const int d1 = 2 * cb.l1 + 1, d2 = 2 * cb.l2 + 1, d3 = 2 * cb.l3 + 1, sh0 = cb.l2 * cb.l2;
+  const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
+  // M[i][k] = sum_j C[i][j][k] Y[j]: which (i, k) are nonzero
+  std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> m;
+  for (const auto& e : cg) m[{e.i, e.k}].push_back(e);
+
+  o << "template <> struct Coupling<" << cb.l1 << ", " << cb.l2 << ", " << cb.l3 << "> {\n"
+    << "  static constexpr int d1 = " << d1 << ", d3 = " << d3 << ", sh_offset = " << sh0 << ", sh_dim = " << d2 << ";\n";
+  auto emit_m = [&] {
+    o << "    using R = real_t<T>;\n";
+    for (int j = 0; j < d2; ++j) o << "    const T y" << j << " = Y[" << sh0 + j << "];\n";
+    for (const auto& [ik, entries] : m) {
+      o << "    const T " << m_name(ik.first, ik.second) << " = ";
+      for (size_t n = 0; n < entries.size(); ++n)
+        o << (n ? " + " : "") << num(entries[n].c) << " * y" << entries[n].j;
+      o << ";\n";
+    }
+  };
+  // forward
+  o << "  // out[k] += w sum_i x[i] M[i][k],  M[i][k] = sum_j C[i][j][k] Y[j]\n"
+    << "  template <class T>\n  FLASHTP_DEVICE static void forward(const T* x, const T* Y, T w, T* out) {\n";
+  emit_m();
+  for (int i = 0; i < d1; ++i) o << "    const T x" << i << " = x[" << i << "];\n";
+  for (int k = 0; k < d3; ++k) {
+    std::string sum;
+    for (int i = 0; i < d1; ++i)
+      if (m.count({i, k})) sum += (sum.empty() ? "" : " + ") + std::string("x") + std::to_string(i) + " * " + m_name(i, k);
+    if (!sum.empty()) o << "    out[" << k << "] += w * (" << sum << ");\n";
+  }
+  o << "  }\n";
+  // backward
+  o << "  // Given g = dL/dout: gx[i] += w t[i] with t[i] = sum_k M[i][k] g[k];\n"
+       "  // returns dL/dw = sum_i x[i] t[i]; gY[j] += w sum_ik C[i][j][k] x[i] g[k]\n"
+       "  // (gY indexed within this degree's block).\n"
+    << "  template <class T>\n  FLASHTP_DEVICE static T backward(const T* x, const T* Y, T w, const T* g, T* gx, T* gY) {\n";
+  emit_m();
+  for (int i = 0; i < d1; ++i) o << "    const T x" << i << " = x[" << i << "];\n";
+  for (int k = 0; k < d3; ++k) o << "    const T g" << k << " = g[" << k << "];\n";
+  o << "    T gw = T(0);\n";
+  for (int i = 0; i < d1; ++i) {
+    std::string sum;
+    for (int k = 0; k < d3; ++k)
+      if (m.count({i, k})) sum += (sum.empty() ? "" : " + ") + m_name(i, k) + " * g" + std::to_string(k);
+    if (sum.empty()) continue;
+    o << "    { const T t = " << sum << "; gx[" << i << "] += w * t; gw += x" << i << " * t; }\n";
+  }
+  for (int j = 0; j < d2; ++j) {
+    std::string sum;
+    for (const auto& e : cg)
+      if (e.j == j) sum += (sum.empty() ? "" : " + ") + num(e.c) + " * x" + std::to_string(e.i) + " * g" + std::to_string(e.k);
+    if (!sum.empty()) o << "    gY[" << j << "] += w * (" << sum << ");\n";
+  }
+  o << "    return gw;\n  }\n};\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: flashtp_gen_coupling OUTPUT_FILE\n";
+    return 2;
+  }
+  std::ostringstream o;
+  o << "// Generated by flashtp_gen_coupling (src/cuda/gen_coupling.cpp) from so3.cpp. Do not edit.\n"
+       "#pragma once\n#include \"cuda/scalar.hpp\"\n\nnamespace flashtp::cuda {\n\n"
+    << "constexpr int kMaxL = " << kMaxL << ";\n\n";
+  write_spherical_harmonics(o);
+  o << "\n// The uvu coupling of one channel: x (degree l1) with Y (degree l2) into degree l3.\n"
+       "template <int L1, int L2, int L3> struct Coupling;\n";
+  const auto all = combos();
+  for (const auto& cb : all) write_coupling(o, cb);
+  o << "\n// Index of (l1, l2, l3) among the couplings above, -1 if none.\n"
+       "inline int coupling_index(int l1, int l2, int l3) {\n";
+  for (size_t n = 0; n < all.size(); ++n)
+    o << "  if (l1 == " << all[n].l1 << " && l2 == " << all[n].l2 << " && l3 == " << all[n].l3 << ") return " << n << ";\n";
+  o << "  return -1;\n}\n\n"
+       "// Calls f(Coupling<l1, l2, l3>{}) for the coupling with that index.\n"
+       "template <class F>\nFLASHTP_DEVICE_ONLY void dispatch_coupling(int index, F&& f) {\n  switch (index) {\n";
+  for (size_t n = 0; n < all.size(); ++n)
+    o << "    case " << n << ": f(Coupling<" << all[n].l1 << ", " << all[n].l2 << ", " << all[n].l3 << ">{}); break;\n";
+  o << "    default: break;\n  }\n}\n\n}  // namespace flashtp::cuda\n";
+
+  std::ofstream out(argv[1]);
+  out << o.str();
+  return out ? 0 : 1;
+}

@@ -1,0 +1,55 @@
+#include "cuda/graph_layout.hpp"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "error.hpp"
+
+namespace flashtp::cuda {
+namespace {
+
+void validate(const Graph& g, int num_species, bool have_ghost_exchange) {
+  if (g.num_nodes > g.num_local && !have_ghost_exchange)
+    throw Error("graph has ghost nodes but no ghost exchange was given");
+  if (static_cast<int>(g.species.size()) != g.num_nodes) throw Error("graph: one species per node expected");
+  if (static_cast<int64_t>(g.centre_start.size()) != g.num_local + 1 || g.centre_start.back() != g.num_edges())
+    throw Error("graph: centre_start must hold num_local + 1 offsets ending at the edge count");
+  if (g.num_edges() >= std::numeric_limits<int>::max()) throw Error("graph: more than 2^31 edges");
+  for (int s : g.species)
+    if (s < 0 || s >= num_species) throw Error("graph: species index out of range");
+  for (int64_t e = 0; e < g.num_edges(); ++e) {
+    const auto& v = g.vec[e];
+    const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+    if (!std::isfinite(r2)) throw Error("edge vector is not finite (NaN or infinite positions?)");
+    if (r2 == 0.0) throw Error("two atoms sit on top of each other (zero-length edge)");
+    if (g.neighbor[e] < 0 || g.neighbor[e] >= g.num_nodes) throw Error("graph: neighbour index out of range");
+  }
+}
+
+// Cut [start[0], start.back()) at atom boundaries into pieces of about `target`.
+std::vector<int64_t> tiles_of(const std::vector<int64_t>& start, int64_t target) {
+  std::vector<int64_t> tiles = {start.front()};
+  for (size_t a = 1; a + 1 < start.size(); ++a)
+    if (start[a + 1] - tiles.back() > target && start[a] > tiles.back()) tiles.push_back(start[a]);
+  if (start.back() > tiles.back()) tiles.push_back(start.back());
+  return tiles;
+}
+
+}  // namespace
+
+GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges) {
+  validate(g, num_species, have_ghost_exchange);
+  GraphLayout out;
+  out.sender_start.assign(g.num_nodes + 1, 0);
+  for (int j : g.neighbor) ++out.sender_start[j + 1];
+  std::partial_sum(out.sender_start.begin(), out.sender_start.end(), out.sender_start.begin());
+  out.sender_edges.resize(g.num_edges());
+  std::vector<int64_t> fill(out.sender_start.begin(), out.sender_start.end() - 1);
+  for (int64_t e = 0; e < g.num_edges(); ++e) out.sender_edges[fill[g.neighbor[e]]++] = e;
+  out.centre_tiles = tiles_of(g.centre_start, tile_edges);
+  out.sender_tiles = tiles_of(out.sender_start, tile_edges);
+  return out;
+}
+
+}  // namespace flashtp::cuda

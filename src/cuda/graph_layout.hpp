@@ -1,0 +1,23 @@
+// Host-side preparation of a graph for the fused kernels: checks, the edges
+// grouped by sender (the backward pass's reverse index), and the tiles of
+// whole atoms that thread blocks take.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "graph.hpp"
+
+namespace flashtp::cuda {
+
+struct GraphLayout {
+  std::vector<int64_t> sender_start;  // num_nodes + 1 offsets into sender_edges
+  std::vector<int64_t> sender_edges;  // edge ids grouped by sender, in edge order within a sender
+  std::vector<int64_t> centre_tiles;  // edge offsets: tile b is [centre_tiles[b], centre_tiles[b+1])
+  std::vector<int64_t> sender_tiles;  // offsets into sender_edges
+};
+
+// Throws flashtp::Error on a graph the engine cannot take (the CPU engine's
+// checks). Tiles hold whole atoms and about tile_edges edges each.
+GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges);
+
+}  // namespace flashtp::cuda

@@ -1,0 +1,191 @@
+// Kernels on atoms: the embedding, e3nn Linears, the gate, the sum of the
+// per-path gradients, the readout, and forces from the edge gradients.
+// Every output element has one thread; sums run in the CPU's order.
+#pragma once
+#include <cstdint>
+
+#include "cuda/block_mlp.cuh"
+#include "cuda/views.hpp"
+
+namespace flashtp::cuda {
+
+constexpr int kNodeThreads = 128;
+constexpr int kLinearRows = 8;  // rows per thread: each weight is loaded once per 8 atoms
+
+inline unsigned blocks_for(int64_t work) { return static_cast<unsigned>((work + kNodeThreads - 1) / kNodeThreads); }
+
+FLASHTP_DEVICE_ONLY int64_t global_thread() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+
+// x0[n] = embedding[species[n]]
+template <class T, class R>
+FLASHTP_KERNEL void embed(const R* table, int dim, const int* species, int rows, T* out) {
+  const int64_t idx = global_thread();
+  if (idx >= static_cast<int64_t>(rows) * dim) return;
+  out[idx] = T(table[static_cast<int64_t>(species[idx / dim]) * dim + idx % dim]);
+}
+
+// y (+)= L(x) on rows; grid: row tiles of kLinearRows x chunks of kNodeThreads outputs.
+template <class T, class R>
+FLASHTP_KERNEL void linear_rows(LinearView<R> L, const T* x, int x_stride, T* y, int y_stride, int rows,
+                                const int* species, int accumulate) {
+  const int chunks = (L.out_dim + kNodeThreads - 1) / kNodeThreads;
+  const int o = static_cast<int>(blockIdx.x % chunks) * kNodeThreads + static_cast<int>(threadIdx.x);
+  const int r0 = static_cast<int>(blockIdx.x / chunks) * kLinearRows;
+  if (o >= L.out_dim) return;
+  int s = 0;
+  while (s + 1 < L.num_segments && L.segments[(s + 1) * kSegmentFields] <= o) ++s;
+  const int* seg = L.segments + s * kSegmentFields;
+  const int mul_out = seg[1], d = seg[2], v = (o - seg[0]) / d, m = (o - seg[0]) % d;
+
+  T acc[kLinearRows];
+  const R* W[kLinearRows];
+  FLASHTP_UNROLL
+  for (int r = 0; r < kLinearRows; ++r) {
+    const int row = r0 + r < rows ? r0 + r : rows - 1;
+    acc[r] = accumulate ? y[static_cast<int64_t>(row) * y_stride + o] : T(0);
+    if (L.bias) acc[r] += L.bias[o];
+    W[r] = L.weight + (L.variant_stride ? static_cast<int64_t>(species[row]) * L.variant_stride : 0);
+  }
+  for (int p = seg[3]; p < seg[4]; ++p) {
+    const int* path = L.paths + p * kPathFields;
+    for (int u = 0; u < path[1]; ++u) {
+      const int xc = path[0] + u * d + m, wi = path[2] + u * mul_out + v;
+      FLASHTP_UNROLL
+      for (int r = 0; r < kLinearRows; ++r) {
+        const int row = r0 + r < rows ? r0 + r : rows - 1;
+        acc[r] += x[static_cast<int64_t>(row) * x_stride + xc] * W[r][wi];
+      }
+    }
+  }
+  FLASHTP_UNROLL
+  for (int r = 0; r < kLinearRows; ++r)
+    if (r0 + r < rows) y[static_cast<int64_t>(r0 + r) * y_stride + o] = acc[r];
+}
+
+template <class R>
+FLASHTP_DEVICE ActivationKind gate_act(const GateView<R>& G, const int* f, R& scale) {
+  scale = G.act_scale[f[4]];
+  return static_cast<ActivationKind>(G.act_kind[f[4]]);
+}
+
+// out = gate(y), row by row.
+template <class T, class R>
+FLASHTP_KERNEL void gate_forward(GateView<R> G, const T* y, T* out, int rows) {
+  const int64_t idx = global_thread();
+  if (idx >= static_cast<int64_t>(rows) * G.out_dim) return;
+  const T* yr = y + idx / G.out_dim * G.in_dim;
+  const int* f = G.forward + idx % G.out_dim * kGateFields;
+  R scale;
+  const ActivationKind act = gate_act(G, f, scale);
+  out[idx] = f[0] == kGateScalar ? scale * activate(act, yr[f[1]]) : yr[f[1]] * (scale * activate(act, yr[f[2]]));
+}
+
+// grad_y = dL/dy given y and dL/d(gate(y)).
+template <class T, class R>
+FLASHTP_KERNEL void gate_backward(GateView<R> G, const T* y, const T* grad_out, T* grad_y, int rows) {
+  const int64_t idx = global_thread();
+  if (idx >= static_cast<int64_t>(rows) * G.in_dim) return;
+  const int64_t row = idx / G.in_dim;
+  const int k = static_cast<int>(idx % G.in_dim);
+  const T* yr = y + row * G.in_dim;
+  const T* go = grad_out + row * G.out_dim;
+  const int* f = G.backward + k * kGateFields;
+  R scale;
+  const ActivationKind act = gate_act(G, f, scale);
+  if (f[0] == kGateScalar) {
+    grad_y[idx] = go[f[1]] * scale * activate_derivative(act, yr[k]);
+  } else if (f[0] == kGateGated) {
+    grad_y[idx] = go[f[1]] * (scale * activate(act, yr[f[2]]));
+  } else {
+    T dot = T(0);
+    for (int m = 0; m < f[3]; ++m) dot += go[f[1] + m] * yr[f[2] + m];
+    grad_y[idx] = dot * scale * activate_derivative(act, yr[k]);
+  }
+}
+
+// dL/dh[n][k] = sum of the per-path partial gradients of element k.
+template <class T, class R>
+FLASHTP_KERNEL void path_sum(ConvView<R> cv, const T* partial, T* grad_h, int rows) {
+  const int64_t idx = global_thread();
+  if (idx >= static_cast<int64_t>(rows) * cv.x_dim) return;
+  const int k = static_cast<int>(idx % cv.x_dim);
+  const T* p = partial + idx / cv.x_dim * cv.partial_dim;
+  T sum = T(0);
+  for (int q = cv.path_sum_start[k]; q < cv.path_sum_start[k + 1]; ++q) sum += p[cv.path_sum_index[q]];
+  grad_h[idx] = sum;
+}
+
+// Atomic energy = scale_s * e + shift_s; seeds dE/de = scale_s.
+template <class T, class R>
+FLASHTP_KERNEL void scale_shift(const R* scale, const R* shift, const int* species, const T* e, T* energy,
+                                T* seed, int rows) {
+  const int64_t i = global_thread();
+  if (i >= rows) return;
+  const R s = scale[species[i]];
+  energy[i] = s * e[i] + shift[species[i]];
+  seed[i] = T(s);
+}
+
+// The readout MLP on rows of scalars, forward and backward in one pass:
+// atomic energy and dE/dx. Rows per block: kReadoutRows.
+constexpr int kReadoutRows = 8;
+template <class T, class R>
+FLASHTP_KERNEL void readout_mlp(MlpView<R> mlp, const R* scale, const R* shift, const int* species, const T* x,
+                                int rows, T* energy, T* grad_x) {
+  const int D = mlp.widths[0], W = mlp.max_hidden > D ? mlp.max_hidden : D;
+  T* sm = reinterpret_cast<T*>(shared_memory());
+  T *in = sm, *z = in + kReadoutRows * D, *ping = z + mlp.depth * kReadoutRows * W, *pong = ping + kReadoutRows * W;
+  T* out = pong + kReadoutRows * W;
+  const int r0 = static_cast<int>(blockIdx.x) * kReadoutRows;
+  const int n = rows - r0 < kReadoutRows ? rows - r0 : kReadoutRows;
+  for (int idx = threadIdx.x; idx < kReadoutRows * D; idx += blockDim.x)
+    in[idx] = idx / D < n ? x[static_cast<int64_t>(r0) * D + idx] : T(0);
+  sync_block();
+  block_mlp_forward(mlp, false, kReadoutRows, in, z, kReadoutRows * W, ping, pong, out, 1, 1);
+  for (int r = threadIdx.x; r < kReadoutRows; r += blockDim.x) {
+    const int s = r < n ? species[r0 + r] : 0;
+    if (r < n) energy[r0 + r] = scale[s] * out[r] + shift[s];
+    pong[r] = T(scale[s]);
+  }
+  sync_block();
+  block_mlp_backward(mlp, false, kReadoutRows, z, kReadoutRows * W, pong, ping, in);
+  for (int idx = threadIdx.x; idx < n * D; idx += blockDim.x) grad_x[static_cast<int64_t>(r0) * D + idx] = in[idx];
+}
+
+template <class R>
+size_t readout_mlp_shared_bytes(const MlpView<R>& mlp, size_t scalar_bytes) {
+  const int D = mlp.widths[0], W = mlp.max_hidden > D ? mlp.max_hidden : D;
+  return scalar_bytes * (kReadoutRows * D + (mlp.depth + 2) * kReadoutRows * W + kReadoutRows);
+}
+
+// F_n = sum over edges centred on n of dE/dr_e - sum over edges sent by n;
+// atomic virial -1/2 sum r_e (x) dE/dr_e over both, Voigt xx yy zz xy xz yz.
+template <class T>
+FLASHTP_KERNEL void forces_and_virial(int nodes, int local, const int64_t* centre_start, const int64_t* sender_start,
+                                      const int64_t* sender_edges, const T* vec, const T* grad_vec, T* forces,
+                                      T* virial) {
+  const int64_t n = global_thread();
+  if (n >= nodes) return;
+  T f[3] = {T(0), T(0), T(0)}, w[6] = {T(0), T(0), T(0), T(0), T(0), T(0)};
+  auto add = [&](int64_t e, real_t<T> sign) {
+    const T* r = vec + 3 * e;
+    const T* g = grad_vec + 3 * e;
+    for (int a = 0; a < 3; ++a) f[a] += sign * g[a];
+    const real_t<T> half = -0.5;
+    w[0] += half * r[0] * g[0];
+    w[1] += half * r[1] * g[1];
+    w[2] += half * r[2] * g[2];
+    w[3] += half * r[0] * g[1];
+    w[4] += half * r[0] * g[2];
+    w[5] += half * r[1] * g[2];
+  };
+  if (n < local)
+    for (int64_t e = centre_start[n]; e < centre_start[n + 1]; ++e) add(e, 1);
+  for (int64_t s = sender_start[n]; s < sender_start[n + 1]; ++s) add(sender_edges[s], -1);
+  for (int a = 0; a < 3; ++a) forces[3 * n + a] = f[a];
+  for (int k = 0; k < 6; ++k) virial[6 * n + k] = w[k];
+}
+
+}  // namespace flashtp::cuda

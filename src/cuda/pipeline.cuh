@@ -1,0 +1,228 @@
+// One energy + forces evaluation on the device, in number type T (float,
+// double, or Dual<double> for the Hessian-vector product): the CPU engine's
+// algorithm with the convolution fused per layer. Node features live on the
+// device from the embedding to the forces; the host sees the graph going in
+// and per-atom energies, forces and virials coming out (and ghost rows, when
+// a GhostExchange needs them).
+#pragma once
+#include <vector>
+
+#include "cuda/convolution.cuh"
+#include "cuda/device_model.hpp"
+#include "cuda/graph_layout.hpp"
+#include "cuda/node_kernels.cuh"
+#include "cuda/runtime.hpp"
+#include "engine.hpp"
+#include "error.hpp"
+
+namespace flashtp::cuda {
+
+// Edges per chunk and threads per block of the fused kernels: a chunk's
+// per-slot weights live in registers (EC of them per thread).
+template <class T> struct KernelShape;
+template <> struct KernelShape<float> { static constexpr int edges = 32, threads = 256; };
+template <> struct KernelShape<double> { static constexpr int edges = 16, threads = 256; };
+template <> struct KernelShape<Dual<double>> { static constexpr int edges = 8, threads = 128; };
+
+constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
+
+// The host hooks take float or double rows; a dual row is 2 x dim doubles.
+inline void ghosts_forward(GhostExchange& g, float* p, int dim) { g.forward(p, dim); }
+inline void ghosts_forward(GhostExchange& g, double* p, int dim) { g.forward(p, dim); }
+inline void ghosts_forward(GhostExchange& g, Dual<double>* p, int dim) { g.forward(&p->v, 2 * dim); }
+inline void ghosts_reverse(GhostExchange& g, float* p, int dim) { g.reverse(p, dim); }
+inline void ghosts_reverse(GhostExchange& g, double* p, int dim) { g.reverse(p, dim); }
+inline void ghosts_reverse(GhostExchange& g, Dual<double>* p, int dim) { g.reverse(&p->v, 2 * dim); }
+
+template <class T>
+class Pipeline {
+ public:
+  using R = real_t<T>;
+  static constexpr int EC = KernelShape<T>::edges, THREADS = KernelShape<T>::threads;
+
+  struct Output {
+    std::vector<T> energy;   // per local atom
+    std::vector<T> forces;   // nodes x 3
+    std::vector<T> virial;   // nodes x 6
+  };
+
+  explicit Pipeline(const Model& model) : num_species_(model.num_species()), dm_(model) {
+    for (const auto& l : dm_.layers) {
+      if (l.conv.K > THREADS)
+        throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));
+      if (std::max(conv_bytes(l.conv, false), conv_bytes(l.conv, true)) > shared_memory_limit())
+        throw Error("CUDA engine: a layer needs more shared memory than the device has");
+    }
+  }
+
+  Output run(const Graph& g, const std::vector<T>& vec, GhostExchange* ghosts) {
+    const GraphLayout layout = layout_graph(g, num_species_, ghosts != nullptr, kTileChunks * EC);
+    upload(g, layout, vec);
+    forward(ghosts);
+    readout();
+    backward(ghosts);
+
+    const int N = nodes_, Lc = local_;
+    launch("forces_and_virial", forces_and_virial<T>, blocks_for(N), kNodeThreads, 0, N, Lc, centre_start_.data(),
+           sender_start_.data(), sender_edges_.data(), vec_.data(), grad_vec_.data(), forces_.reserve(3 * size_t(N)),
+           virial_.reserve(6 * size_t(N)));
+    Output out;
+    out.energy.resize(Lc);
+    out.forces.resize(3 * size_t(N));
+    out.virial.resize(6 * size_t(N));
+    energy_.download(out.energy.data(), out.energy.size());
+    forces_.download(out.forces.data(), out.forces.size());
+    virial_.download(out.virial.data(), out.virial.size());
+    return out;
+  }
+
+ private:
+  size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
+    const ConvShared s(EC, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
+                       hidden_buffer_width(cv), cv.K, backward);
+    return s.bytes<T>(EC);
+  }
+
+  void upload(const Graph& g, const GraphLayout& layout, const std::vector<T>& vec) {
+    nodes_ = g.num_nodes;
+    local_ = g.num_local;
+    edges_ = g.num_edges();
+    centre_tiles_count_ = static_cast<unsigned>(layout.centre_tiles.size() - 1);
+    sender_tiles_count_ = static_cast<unsigned>(layout.sender_tiles.size() - 1);
+    species_.upload(g.species);
+    center_.upload(g.center);
+    neighbor_.upload(g.neighbor);
+    centre_start_.upload(g.centre_start);
+    sender_start_.upload(layout.sender_start);
+    sender_edges_.upload(layout.sender_edges);
+    centre_tiles_.upload(layout.centre_tiles);
+    sender_tiles_.upload(layout.sender_tiles);
+    vec_.upload(vec);
+    grad_vec_.zeros(3 * size_t(edges_));
+  }
+
+  // y (+)= L(x) on `rows` rows.
+  void linear(const LinearView<R>& L, const T* x, int x_stride, T* y, int y_stride, int rows, bool accumulate) {
+    const unsigned chunks = (L.out_dim + kNodeThreads - 1) / kNodeThreads;
+    const unsigned tiles = (rows + kLinearRows - 1) / kLinearRows;
+    launch("linear_rows", linear_rows<T, R>, tiles * chunks, kNodeThreads, 0, L, x, x_stride, y, y_stride, rows,
+           species_.data(), accumulate ? 1 : 0);
+  }
+
+  // Ghost rows of x (nodes x dim) from their owners, through the host.
+  void exchange_forward(GhostExchange& ghosts, T* x, int dim) {
+    host_.resize(size_t(nodes_) * dim);
+    copy_to_host(host_.data(), x, size_t(local_) * dim * sizeof(T));
+    ghosts_forward(ghosts, host_.data(), dim);
+    copy_to_device(x + size_t(local_) * dim, host_.data() + size_t(local_) * dim,
+                   size_t(nodes_ - local_) * dim * sizeof(T));
+  }
+  void exchange_reverse(GhostExchange& ghosts, T* grad, int dim) {
+    host_.resize(size_t(nodes_) * dim);
+    copy_to_host(host_.data(), grad, host_.size() * sizeof(T));
+    ghosts_reverse(ghosts, host_.data(), dim);
+    copy_to_device(grad, host_.data(), host_.size() * sizeof(T));
+  }
+
+  void forward(GhostExchange* ghosts) {
+    const int N = nodes_, Lc = local_;
+    T* x = x_[0].reserve(size_t(N) * dm_.dim0);
+    launch("embed", embed<T, R>, blocks_for(int64_t(N) * dm_.dim0), kNodeThreads, 0, dm_.species_embedding, dm_.dim0,
+           species_.data(), N, x);
+    h_.resize(dm_.layers.size());
+    y_.resize(dm_.layers.size());
+    for (size_t t = 0; t < dm_.layers.size(); ++t) {
+      const auto& l = dm_.layers[t];
+      if (t > 0 && ghosts && N > Lc) exchange_forward(*ghosts, x, l.dim_x);
+      T* h = h_[t].reserve(size_t(N) * l.dim_x);
+      linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
+
+      T* message = message_.zeros(size_t(Lc) * l.dim_mid);
+      launch("convolution_forward", convolution_forward<T, EC, THREADS>, centre_tiles_count_, THREADS,
+             conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
+             vec_.data(), h, message);
+
+      T* y = y_[t].reserve(size_t(Lc) * l.dim_gate);
+      linear(l.linear_2, message, l.dim_mid, y, l.dim_gate, Lc, false);
+      linear(l.self_connection, x, l.dim_x, y, l.dim_gate, Lc, true);
+      T* next = x_[(t + 1) % 2].zeros(size_t(N) * l.dim_out);  // ghost rows: zero until exchanged
+      launch("gate_forward", gate_forward<T, R>, blocks_for(int64_t(Lc) * l.dim_out), kNodeThreads, 0, l.gate, y, next,
+             Lc);
+      x = next;
+    }
+    last_x_ = x;
+  }
+
+  // Atomic energies, and dE/dx of the last features into grad_ (ghost rows zero).
+  void readout() {
+    const int Lc = local_, D = dm_.dim_last;
+    T* energy = energy_.reserve(Lc);
+    T* grad = grad_[0].zeros(size_t(nodes_) * D);
+    if (dm_.readout_mlp.depth > 0) {
+      launch("readout_mlp", readout_mlp<T, R>, (Lc + kReadoutRows - 1) / kReadoutRows, kNodeThreads,
+             readout_mlp_shared_bytes(dm_.readout_mlp, sizeof(T)), dm_.readout_mlp, dm_.scale, dm_.shift,
+             species_.data(), last_x_, Lc, energy, grad);
+      return;
+    }
+    const T* in = last_x_;
+    int in_dim = D;
+    for (size_t r = 0; r < dm_.readout.size(); ++r) {
+      const auto& L = dm_.readout[r];
+      T* out = readout_tmp_[r % 2].reserve(size_t(Lc) * L.out_dim);
+      linear(L, in, in_dim, out, L.out_dim, Lc, false);
+      in = out;
+      in_dim = L.out_dim;
+    }
+    T* seed = seed_.reserve(Lc);
+    launch("scale_shift", scale_shift<T, R>, blocks_for(Lc), kNodeThreads, 0, dm_.scale, dm_.shift, species_.data(), in,
+           energy, seed, Lc);
+    const T* g = seed;
+    for (size_t r = dm_.readout.size(); r-- > 0;) {
+      const auto& L = dm_.readout_t[r];
+      T* out = r == 0 ? grad : readout_tmp_[r % 2].reserve(size_t(Lc) * L.out_dim);
+      linear(L, g, L.in_dim, out, L.out_dim, Lc, false);
+      g = out;
+    }
+  }
+
+  void backward(GhostExchange* ghosts) {
+    const int N = nodes_, Lc = local_;
+    int current = 0;  // grad_[current]: dE/dx of the layer's output
+    for (size_t t = dm_.layers.size(); t-- > 0;) {
+      const auto& l = dm_.layers[t];
+      T* grad_out = grad_[current].data();
+      T* grad_y = grad_y_.reserve(size_t(Lc) * l.dim_gate);
+      launch("gate_backward", gate_backward<T, R>, blocks_for(int64_t(Lc) * l.dim_gate), kNodeThreads, 0, l.gate,
+             y_[t].data(), grad_out, grad_y, Lc);
+      T* grad_x = grad_[1 - current].zeros(size_t(N) * l.dim_x);
+      linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
+      T* grad_message = grad_message_.reserve(size_t(Lc) * l.dim_mid);
+      linear(l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
+
+      T* partial = partial_.zeros(size_t(N) * l.conv.partial_dim);
+      launch("convolution_backward", convolution_backward<T, EC, THREADS>, sender_tiles_count_, THREADS,
+             conv_bytes(l.conv, true), l.conv, dm_.embedding, sender_tiles_.data(), sender_edges_.data(),
+             center_.data(), neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, grad_vec_.data());
+      T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
+      launch("path_sum", path_sum<T, R>, blocks_for(int64_t(N) * l.dim_x), kNodeThreads, 0, l.conv, partial, grad_h, N);
+      linear(l.linear_1_t, grad_h, l.dim_x, grad_x, l.dim_x, N, true);
+      if (ghosts && N > Lc) exchange_reverse(*ghosts, grad_x, l.dim_x);
+      current = 1 - current;
+    }
+  }
+
+  int num_species_;
+  DeviceModel<R> dm_;
+  int nodes_ = 0, local_ = 0;
+  int64_t edges_ = 0;
+  unsigned centre_tiles_count_ = 0, sender_tiles_count_ = 0;
+  DeviceArray<int> species_, center_, neighbor_;
+  DeviceArray<int64_t> centre_start_, sender_start_, sender_edges_, centre_tiles_, sender_tiles_;
+  DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_message_, grad_y_, grad_[2], partial_, grad_h_;
+  DeviceArray<T> readout_tmp_[2], seed_, energy_, forces_, virial_;
+  std::vector<DeviceArray<T>> h_, y_;  // per layer, kept for the backward pass
+  const T* last_x_ = nullptr;
+  std::vector<T> host_;  // ghost exchange staging
+};
+
+}  // namespace flashtp::cuda

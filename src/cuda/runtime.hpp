@@ -1,0 +1,93 @@
+// The host side of the backend: device memory, copies and kernel launches,
+// every CUDA error turned into a flashtp::Error. Implemented by runtime.cu on
+// a GPU and by runtime_emulated.cpp on the host emulator.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuda/platform.hpp"
+
+namespace flashtp::cuda {
+
+bool device_available();  // a usable CUDA device (the emulator always is one)
+std::string device_name();
+size_t shared_memory_limit();  // opt-in dynamic shared memory per block, bytes
+
+void* device_malloc(size_t bytes);
+void device_free(void* p, size_t bytes);
+void copy_to_device(void* dst, const void* src, size_t bytes);
+void copy_to_host(void* dst, const void* src, size_t bytes);
+void device_zero(void* p, size_t bytes);
+void synchronize();
+
+// Bytes held by device_malloc now, and the most held since the last reset.
+size_t memory_in_use();
+size_t memory_peak();
+void reset_memory_peak();
+
+// Throws flashtp::Error naming the kernel if its launch failed.
+void check_launch(const char* kernel);
+void allow_shared_memory(const void* kernel, size_t bytes);
+
+// A device array that grows on demand (contents are not kept when it grows).
+template <class T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  DeviceArray(DeviceArray&& o) noexcept { *this = std::move(o); }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(capacity_, o.capacity_);
+    return *this;
+  }
+  ~DeviceArray() { device_free(data_, capacity_ * sizeof(T)); }
+
+  T* reserve(size_t n) {
+    if (n > capacity_) {
+      device_free(data_, capacity_ * sizeof(T));
+      data_ = nullptr;
+      capacity_ = 0;
+      data_ = static_cast<T*>(device_malloc(n * sizeof(T)));
+      capacity_ = n;
+    }
+    return data_;
+  }
+  T* upload(const T* src, size_t n) {
+    reserve(n);
+    copy_to_device(data_, src, n * sizeof(T));
+    return data_;
+  }
+  T* upload(const std::vector<T>& v) { return upload(v.data(), v.size()); }
+  T* zeros(size_t n) {
+    reserve(n);
+    device_zero(data_, n * sizeof(T));
+    return data_;
+  }
+  void download(T* dst, size_t n, size_t offset = 0) const { copy_to_host(dst, data_ + offset, n * sizeof(T)); }
+  T* data() const { return data_; }
+
+ private:
+  T* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+// Runs kernel<<<grid, threads, shared_bytes>>>(args...) (or its emulation).
+template <class... Params, class... Args>
+void launch(const char* name, void (*kernel)(Params...), unsigned grid, unsigned threads, size_t shared_bytes,
+            Args&&... args) {
+  if (grid == 0) return;
+#if defined(__CUDACC__)
+  if (shared_bytes > 48 * 1024) allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
+  kernel<<<grid, threads, shared_bytes>>>(std::forward<Args>(args)...);
+  check_launch(name);
+#else
+  (void)name;
+  emulator::run(grid, threads, shared_bytes, [&] { kernel(args...); });
+#endif
+}
+
+}  // namespace flashtp::cuda

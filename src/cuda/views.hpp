@@ -1,0 +1,95 @@
+// What the kernels see of the model: plain structs of device pointers and
+// sizes, passed to kernels by value. Built once per engine (device_model.hpp).
+#pragma once
+#include "cuda/platform.hpp"
+#include "model.hpp"
+
+namespace flashtp::cuda {
+
+// An e3nn Linear (or its transpose) on rows of node features:
+//   y[seg_out][v, m] (+)= bias + sum_{paths into seg_out} sum_u x[in_offset + u d + m] W[u][v]
+// W is [mul_in][mul_out] at weight_offset; with variant_stride > 0 each
+// species has its own weights ('nequip' self-connection: a tensor product with
+// the one-hot species is a linear map per species).
+template <class R>
+struct LinearView {
+  int in_dim = 0, out_dim = 0;
+  int num_segments = 0;
+  const int* segments = nullptr;  // per output segment: out_offset, mul_out, d, path_begin, path_end
+  const int* paths = nullptr;     // per path: in_offset, mul_in, weight_offset
+  const R* weight = nullptr;
+  int variant_stride = 0;
+  const R* bias = nullptr;        // out_dim values, or null
+};
+constexpr int kSegmentFields = 5, kPathFields = 3;
+
+// Layers of an e3nn FullyConnectedNet, h <- act(h W_k) (the caller knows
+// which layers are activated: all but the network's last); weights
+// [widths[k]][widths[k+1]] with 1/sqrt(fan_in) and the activation's
+// normalisation folded in, and their transposes for the backward pass.
+constexpr int kMaxMlpLayers = 8;
+template <class R>
+struct MlpView {
+  int depth = 0;  // number of weight matrices
+  int widths[kMaxMlpLayers + 1] = {};
+  const R* weight[kMaxMlpLayers] = {};
+  const R* transpose[kMaxMlpLayers] = {};
+  ActivationKind act = ActivationKind::silu;
+  int max_hidden = 0;  // widest hidden layer (1..depth-1), 0 if none
+};
+
+// Bessel basis x envelope of |r|, and the spherical harmonics of r/|r|.
+template <class R>
+struct EmbeddingView {
+  int num_basis = 0;
+  const R* frequency = nullptr;
+  R cutoff = 0;
+  bool polynomial = true;
+  R poly_p = 6, xplor_on = 0;
+  int lmax = 0;
+  FLASHTP_DEVICE int sh_size() const { return (lmax + 1) * (lmax + 1); }
+};
+
+// The convolution of one layer, laid out for the fused kernels. Columns of
+// the radial MLP's last layer (one per path and channel u) are "slots", each
+// path padded to whole warps so that a warp never mixes paths. Per slot:
+//   coupling index of (l1, l2, l3), active (0: padding, which computes with a
+//   zero weight and writes nothing), x offset (path input segment + u d1),
+//   message offset (path output segment + u d3), partial-gradient offset.
+// The last layer's weights are stored per slot, [K][slots] and [slots][K],
+// with each path's normalisation alpha and 1/denominator folded in.
+// Backward: dL/dh_j is first summed per path into "partial" rows of width
+// partial_dim (path p at its own offset), then over the paths of each input
+// segment (path_sum): no two threads ever write the same number.
+constexpr int kSlotFields = 5;
+template <class R>
+struct ConvView {
+  int x_dim = 0, mid_dim = 0, partial_dim = 0;
+  int num_slots = 0;
+  const int* slots = nullptr;
+  MlpView<R> hidden;  // radial MLP up to its last hidden layer
+  int K = 0;          // width of the last hidden layer (or the basis, if no hidden layer)
+  const R* last = nullptr;            // [K][num_slots]
+  const R* last_transpose = nullptr;  // [num_slots][K]
+  const int* path_sum_start = nullptr;  // x_dim + 1
+  const int* path_sum_index = nullptr;  // partial offsets to add for each x element
+};
+
+// e3nn Gate, element by element. Forward, per output element:
+//   scalar: out = act(y[a]);  gated: out = y[a] * act(y[b]).
+// Backward, per input element k:
+//   scalar: g[k] = go[a] act'(y[k]);   gated: g[k] = go[a] act(y[b]);
+//   gate:   g[k] = act'(y[k]) sum_{m < c} go[a + m] y[b + m].
+// act indexes act_kind / act_scale (the normalisation is applied here).
+enum GateRole : int { kGateScalar = 0, kGateGated = 1, kGateGate = 2 };
+constexpr int kGateFields = 5;  // role, a, b, c, act
+template <class R>
+struct GateView {
+  int in_dim = 0, out_dim = 0;
+  const int* forward = nullptr;   // out_dim x kGateFields
+  const int* backward = nullptr;  // in_dim x kGateFields
+  const int* act_kind = nullptr;
+  const R* act_scale = nullptr;
+};
+
+}  // namespace flashtp::cuda

@@ -1,0 +1,113 @@
+// What the CUDA engine tests share: the reference data (found through the
+// environment variable FLASHTP_REFERENCE_DIR, else the build's default), the
+// models and graphs of its cases, and how results are compared.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine.hpp"
+#include "io/lammps_data.hpp"
+#include "model_file.hpp"
+#include "neighbor.hpp"
+
+namespace flashtp::test {
+
+inline std::string reference_dir() {
+  const char* env = std::getenv("FLASHTP_REFERENCE_DIR");
+  return env && *env ? env : FLASHTP_DEFAULT_REFERENCE_DIR;
+}
+
+inline const nlohmann::json& reference_cases() {
+  static const nlohmann::json refs = [] {
+    std::ifstream in(reference_dir() + "/references.json");
+    if (!in) throw std::runtime_error("cannot open " + reference_dir() + "/references.json");
+    return nlohmann::json::parse(in);
+  }();
+  return refs;
+}
+
+struct CaseId {
+  std::string model, structure;
+};
+
+// Every (model, structure) case whose model has a checkpoint.
+inline std::vector<CaseId> checkpoint_cases() {
+  std::vector<CaseId> out;
+  for (const auto& c : reference_cases()["cases"])
+    if (reference_cases()["models"][c["model"].get<std::string>()].contains("checkpoint"))
+      out.push_back({c["model"], c["structure"]});
+  return out;
+}
+
+inline const nlohmann::json& reference_of(const CaseId& id) {
+  for (const auto& c : reference_cases()["cases"])
+    if (c["model"] == id.model && c["structure"] == id.structure) return c;
+  throw std::runtime_error("no reference case " + id.model + "/" + id.structure);
+}
+
+inline const Model& model_named(const std::string& name) {
+  static std::map<std::string, Model> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    const std::string file = reference_cases()["models"][name]["checkpoint"];
+    it = cache.emplace(name, load_model(reference_dir() + "/" + file)).first;
+  }
+  return it->second;
+}
+
+inline Graph graph_of(const Model& model, const std::string& structure) {
+  const auto& refs = reference_cases();
+  const auto& s = refs["structures"][structure];
+  std::array<bool, 3> pbc{};
+  for (int a = 0; a < 3; ++a) pbc[a] = s["pbc"][a].get<bool>();
+  const auto atoms = io::read_lammps_data(reference_dir() + "/" + refs["structure_files"][structure].get<std::string>(), pbc);
+  std::vector<int> species;
+  for (int type : atoms.types) species.push_back(model.species_index(refs["lammps_type_order"][type - 1]));
+  return build_graph(atoms, species, model.cutoff());
+}
+
+// Largest deviations of a result from another (or from a reference's numbers).
+struct Deviation {
+  double energy_per_atom = 0, atomic_energy = 0, force = 0, virial = 0;
+};
+
+inline Deviation deviation(const Result& r, const nlohmann::json& ref) {
+  Deviation d;
+  const size_t n = r.atomic_energy.size();
+  d.energy_per_atom = std::abs(r.energy - ref["energy"].get<double>()) / n;
+  for (size_t i = 0; i < n; ++i) {
+    d.atomic_energy = std::max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref["atomic_energy"][i].get<double>()));
+    for (int a = 0; a < 3; ++a) d.force = std::max(d.force, std::abs(r.forces[i][a] - ref["forces"][i][a].get<double>()));
+  }
+  for (int k = 0; k < 6; ++k) d.virial = std::max(d.virial, std::abs(r.virial[k] - ref["virial"][k].get<double>()));
+  return d;
+}
+
+inline Deviation deviation(const Result& r, const Result& ref) {
+  Deviation d;
+  const size_t n = r.atomic_energy.size();
+  d.energy_per_atom = std::abs(r.energy - ref.energy) / n;
+  for (size_t i = 0; i < n; ++i) d.atomic_energy = std::max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref.atomic_energy[i]));
+  for (size_t i = 0; i < r.forces.size(); ++i)
+    for (int a = 0; a < 3; ++a) d.force = std::max(d.force, std::abs(r.forces[i][a] - ref.forces[i][a]));
+  for (int k = 0; k < 6; ++k) d.virial = std::max(d.virial, std::abs(r.virial[k] - ref.virial[k]));
+  return d;
+}
+
+// Largest |force| and |atomic energy| of a result: the scale relative errors refer to.
+inline double force_scale(const Result& r) {
+  double m = 1e-300;
+  for (const auto& f : r.forces)
+    for (double v : f) m = std::max(m, std::abs(v));
+  return m;
+}
+
+}  // namespace flashtp::test

@@ -1,0 +1,3 @@
+// The CUDA engine compiled by the host compiler: its kernels run on the
+// emulator (src/cuda/emulator.hpp) for the tests of flashtp_cuda_emulated_tests.
+#include "cuda/cuda_engine.cu"
