@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "io/checkpoint.hpp"
+#include "io/deployed.hpp"
 #include "io/native.hpp"
 #include "model_build.hpp"
 
@@ -15,8 +16,8 @@ io::ModelSource read_model_source(const std::string& path) {
   if (io::is_native_file(path)) return io::read_native(path);
   char magic[2] = {0, 0};
   in.read(magic, 2);
-  if (magic[0] == 'P' && magic[1] == 'K') return io::read_checkpoint(path);
-  throw Error("'" + path + "' is neither a SevenNet checkpoint (.pth) nor a flashtp native model");
+  if (magic[0] == 'P' && magic[1] == 'K') return io::is_deployed_file(path) ? io::read_deployed(path) : io::read_checkpoint(path);
+  throw Error("'" + path + "' is neither a SevenNet checkpoint (.pth), a deployed SevenNet model (.pt) nor a flashtp native model");
 }
 
 Model load_model(const std::string& path) {
