@@ -104,6 +104,9 @@ struct Model {
   std::vector<std::string> species;  // element symbols, model order
   RadialBasis radial;
   int lmax_sh = 0;
+  // SevenNet <= 0.9 (_normalize_sph false): harmonics of the edge vector itself,
+  // Y_l(r) = |r|^l Y_l(r/|r|), rather than of its direction.
+  bool sh_normalized = true;
   std::vector<std::vector<double>> embedding;  // per species: the first node features
   Irreps irreps_embedding;
   std::vector<Layer> layers;

@@ -358,6 +358,10 @@ Model build_model(const io::ModelSource& source) {
   int lmax_node = src.config_or<int>("lmax_node", -1) > 0 ? src.config_or<int>("lmax_node", -1) : lmax;
   const bool parity = src.config("is_parity").get<bool>();
   model.lmax_sh = lmax_edge > 0 ? lmax_edge : lmax;
+  model.sh_normalized = src.config_or<bool>("_normalize_sph", true);
+  // SevenNet <= 0.9 with optimize_by_reduce false (e.g. its HfO2 example) kept
+  // the last layer like the others, and read out channel // 2 scalars.
+  const bool reduce_last = src.config_or<bool>("optimize_by_reduce", true);
   const Irreps sh = spherical_harmonics_irreps(model.lmax_sh, parity);
 
   const int num_layers = src.config("num_convolution_layer").get<int>();
@@ -393,7 +397,7 @@ Model build_model(const io::ModelSource& source) {
 
   for (int t = 0; t < num_layers; ++t) {
     const std::string name = std::to_string(t) + "_";
-    const bool last = t == num_layers - 1;
+    const bool last = t == num_layers - 1 && reduce_last;
     const Irreps out = manual.empty() ? infer_irreps_out(x, sh, last ? 0 : lmax_node, last, channel) : manual[t + 1];
     const Irreps out_tp = infer_irreps_out(x, sh, out.lmax(), last, 0);
 
@@ -424,7 +428,7 @@ Model build_model(const io::ModelSource& source) {
     model.readout_mlp = read_mlp(src, "readout_FCN.fcn", widths,
                                  make_activation(src.config_or<std::string>("readout_fcn_activation", "relu")));
   } else {
-    const Irreps hidden(std::vector<MulIrrep>{{x.dim() / 2, {0, 1}}});
+    const Irreps hidden(std::vector<MulIrrep>{{reduce_last ? x.dim() / 2 : channel / 2, {0, 1}}});
     model.readout_linears.push_back(read_linear(src, "reduce_input_to_hidden", x, hidden));
     model.readout_linears.push_back(read_linear(src, "reduce_hidden_to_energy", hidden, Irreps(std::vector<MulIrrep>{{1, {0, 1}}})));
   }

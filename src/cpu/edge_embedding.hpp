@@ -13,7 +13,10 @@ template <typename T>
 class EdgeEmbedding {
  public:
   explicit EdgeEmbedding(const Model& m)
-      : radial_(m.radial), frequency_(m.radial.frequency.begin(), m.radial.frequency.end()), sh_(m.lmax_sh) {}
+      : radial_(m.radial),
+        frequency_(m.radial.frequency.begin(), m.radial.frequency.end()),
+        sh_(m.lmax_sh),
+        normalized_(m.sh_normalized) {}
 
   int num_basis() const { return static_cast<int>(frequency_.size()); }
   int sh_size() const { return sh_.size(); }
@@ -23,6 +26,7 @@ class EdgeEmbedding {
     const T r = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
     const T u[3] = {v[0] / r, v[1] / r, v[2] / r};
     sh_.evaluate(u, Y);
+    if (!normalized_) scale_by_radius(r, Y, T(1));
     const T env = envelope(r).first;
     const T prefactor = T(2) / T(radial_.cutoff);
     for (int n = 0; n < num_basis(); ++n) emb[n] = prefactor * std::sin(frequency_[n] * r) / r * env;
@@ -44,12 +48,30 @@ class EdgeEmbedding {
     }
     // angular: Y depends on u = v/|v|; du/dv = (I - u u^T)/r
     T grad_u[3] = {0, 0, 0};
-    sh_.backward(u, Y, grad_Y, grad_u);
+    if (normalized_) {
+      sh_.backward(u, Y, grad_Y, grad_u);
+    } else {
+      // Y_l = r^l y_l(u): dY_l/dr = l Y_l / r, and dL/dy_l = r^l dL/dY_l.
+      std::vector<T> y(Y, Y + sh_size()), grad_y(grad_Y, grad_Y + sh_size());
+      for (int l = 1, k = 1; l <= sh_.lmax(); ++l)
+        for (int m = 0; m < 2 * l + 1; ++m, ++k) grad_r += grad_Y[k] * T(l) * Y[k] / r;
+      scale_by_radius(r, y.data(), T(-1));
+      scale_by_radius(r, grad_y.data(), T(1));
+      sh_.backward(u, y.data(), grad_y.data(), grad_u);
+    }
     const T radial_part = u[0] * grad_u[0] + u[1] * grad_u[1] + u[2] * grad_u[2];
     for (int a = 0; a < 3; ++a) grad_v[a] += (grad_u[a] - u[a] * radial_part) / r + grad_r * u[a];
   }
 
  private:
+  // Y_l *= r^(sign * l) for every degree l.
+  void scale_by_radius(T r, T* Y, T sign) const {
+    for (int l = 1, k = 1; l <= sh_.lmax(); ++l) {
+      const T factor = std::pow(r, sign * T(l));
+      for (int m = 0; m < 2 * l + 1; ++m, ++k) Y[k] *= factor;
+    }
+  }
+
   // (envelope, d envelope / dr)
   std::pair<T, T> envelope(T r) const {
     const T rc = T(radial_.cutoff);
@@ -74,6 +96,7 @@ class EdgeEmbedding {
   RadialBasis radial_;
   std::vector<T> frequency_;
   SphericalHarmonics sh_;
+  bool normalized_;  // see Model::sh_normalized
 };
 
 }  // namespace flashtp::cpu
