@@ -18,6 +18,12 @@ commands:
          time one energy + forces evaluation (and LibTorch's, with --torch)
   info   FILE
          print the model's architecture
+  convert IN -o OUT [--oracle DEPLOYED.pt] [--float32-check-only]
+         any SevenNet model file (deployed .pt, checkpoint .pth, native) to a
+         native file, written only once the engine reproduces the original
+         (run through LibTorch) on generated structures
+  convert IN --verify NATIVE [--oracle DEPLOYED.pt] [--float32-check-only]
+         prove an existing native file against IN; writes nothing
 )";
 
 }  // namespace
@@ -32,6 +38,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return flashtp::cli::eval(argc, argv);
     if (command == "bench") return flashtp::cli::bench(argc, argv);
     if (command == "info") return flashtp::cli::info(argc, argv);
+    if (command == "convert") return flashtp::cli::convert(argc, argv);
     std::cerr << "flashtp: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const flashtp::Error& e) {
