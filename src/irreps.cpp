@@ -100,4 +100,22 @@ std::vector<Irrep> product(const Irrep& a, const Irrep& b) {
   return out;
 }
 
+Irreps full_tensor_product(const Irreps& a, const Irreps& b) {
+  std::vector<MulIrrep> out;
+  for (const auto& x : a)
+    for (const auto& y : b)
+      for (const auto& ir : product(x.ir, y.ir)) out.push_back({x.mul * y.mul, ir});
+  return Irreps(out).sort().irreps.simplify();
+}
+
+Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool even_only, int fix_mul) {
+  std::vector<MulIrrep> out;
+  for (auto s : full_tensor_product(x, filter)) {
+    if (s.ir.l > drop_l || (even_only && s.ir.p == -1)) continue;
+    if (fix_mul > 0) s.mul = fix_mul;
+    out.push_back(s);
+  }
+  return Irreps(out);
+}
+
 }  // namespace flashtp

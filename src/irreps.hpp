@@ -64,4 +64,11 @@ struct Irreps::Sorted {
 // The irreps l = |l1-l2| .. l1+l2 with parity p1 p2 (e3nn `ir1 * ir2`).
 std::vector<Irrep> product(const Irrep& a, const Irrep& b);
 
+// e3nn FullTensorProduct(a, b).irreps_out: every product irrep, sorted, then simplified.
+Irreps full_tensor_product(const Irreps& a, const Irreps& b);
+
+// sevenn.util.infer_irreps_out: the irreps of x (x) filter, without l > drop_l,
+// without odd irreps if even_only, each with multiplicity fix_mul if > 0.
+Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool even_only, int fix_mul);
+
 }  // namespace flashtp

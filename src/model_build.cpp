@@ -58,27 +58,6 @@ std::vector<V> per_layer(const json& value, int layers) {
 
 // ---- e3nn irreps algebra that SevenNet's builder uses ----------------------
 
-// e3nn FullTensorProduct(a, b).irreps_out, which is sorted, then simplified.
-Irreps full_tensor_product(const Irreps& a, const Irreps& b) {
-  std::vector<MulIrrep> out;
-  for (const auto& x : a)
-    for (const auto& y : b)
-      for (const auto& ir : product(x.ir, y.ir)) out.push_back({x.mul * y.mul, ir});
-  return Irreps(out).sort().irreps.simplify();
-}
-
-// sevenn.util.infer_irreps_out
-Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool even_only, int fix_mul) {
-  std::vector<MulIrrep> out;
-  for (auto s : full_tensor_product(x, filter)) {
-    if (s.ir.l > drop_l) continue;
-    if (even_only && s.ir.p == -1) continue;
-    if (fix_mul > 0) s.mul = fix_mul;
-    out.push_back(s);
-  }
-  return Irreps(out);
-}
-
 Irreps spherical_harmonics_irreps(int lmax, bool parity) {
   std::vector<MulIrrep> out;
   for (int l = 0; l <= lmax; ++l) out.push_back({1, {l, parity && l % 2 == 1 ? -1 : 1}});

@@ -8,15 +8,6 @@ namespace {
 
 using Role = Piece::Role;
 
-// e3nn FullTensorProduct(a, b).irreps_out: sorted, then simplified.
-Irreps full_tensor_product(const Irreps& a, const Irreps& b) {
-  std::vector<MulIrrep> out;
-  for (const auto& x : a)
-    for (const auto& y : b)
-      for (const auto& ir : product(x.ir, y.ir)) out.push_back({x.mul * y.mul, ir});
-  return Irreps(out).sort().irreps.simplify();
-}
-
 ExpectedPiece contract(int64_t numel, std::vector<int64_t> shape, int64_t fan_in) {
   return {Role::contract, numel, std::move(shape), 1.0 / std::sqrt(static_cast<double>(fan_in))};
 }
@@ -105,16 +96,6 @@ std::vector<ConvPath> convolution_paths(const Architecture& a, int t, bool sorte
   return paths;
 }
 
-Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool even_only, int fix_mul) {
-  std::vector<MulIrrep> out;
-  for (auto s : full_tensor_product(x, filter)) {
-    if (s.ir.l > drop_l || (even_only && s.ir.p == -1)) continue;
-    if (fix_mul > 0) s.mul = fix_mul;
-    out.push_back(s);
-  }
-  return Irreps(out);
-}
-
 Irreps gate_irreps_in(const Irreps& out) {
   std::vector<MulIrrep> scalars, gated;
   for (const auto& s : out) (s.ir.l == 0 ? scalars : gated).push_back(s);
@@ -154,7 +135,7 @@ std::vector<ExpectedTensor> layer_tensors(const Architecture& a, int t) {
   for (const auto& p : convolution_paths(a, t, false)) num_weights += p.mul;
   widths.push_back(num_weights);
   for (auto& e : mlp(name + "convolution.weight_nn", widths)) out.push_back(e);
-  if (a.denominator) out.push_back({name + "convolution.denominator", {}, {{Role::div, 1, {}, 1}}});
+  out.push_back({name + "convolution.denominator", {}, {{Role::div, 1, {}, 1}}});
   for (auto& e : linear(name + "self_interaction_2", out_tp, gate_in, a.bias)) out.push_back(e);
   return out;
 }

@@ -30,7 +30,6 @@ struct Architecture {
   bool readout_fcn = false;
   std::vector<int> readout_hidden;
   int channel = 0;  // SevenNet <= 0.8 readout width: channel // 2
-  bool denominator = true;  // builds before SevenNet 0.8 summed messages undivided
 
   int num_layers() const { return static_cast<int>(node.size()) - 1; }
   Irreps sh() const;
@@ -60,8 +59,7 @@ struct ConvPath {
 // SevenNet 0.11 stably sorted by output irrep (`sorted`).
 std::vector<ConvPath> convolution_paths(const Architecture& a, int layer, bool sorted);
 
-// Irreps algebra of SevenNet's builder.
-Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool even_only, int fix_mul);
+// Irreps algebra of SevenNet's builder (infer_irreps_out is in irreps.hpp).
 Irreps gate_irreps_in(const Irreps& out);  // e3nn Gate input for output irreps `out`
 Irreps tp_irreps_out(const Architecture& a, int layer);  // the convolution's output irreps
 
