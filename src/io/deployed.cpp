@@ -73,6 +73,9 @@ std::string forward_code(const Archive& a) {
 void check_code(const script::Script& s) {
   for (const auto& st : s.body)
     script::visit(*st.value, [&](const script::Expr& e, const script::Expr*) {
+      if (e.kind == script::Expr::Kind::string && e.text == "scaled_total_energy")
+        throw Error("a SevenNet development build from before 0.8 (it scales the total energy, not atomic energies, "
+                    "and divides no message by a denominator): not supported; deploy its checkpoint with SevenNet >= 0.8");
       if (e.kind == script::Expr::Kind::string && (e.text == "modal_attr" || e.text == "modal_type"))
         throw Error("a multi-modal SevenNet model (its code reads the modality, e.g. SevenNet-MF): not supported");
       if (e.kind == script::Expr::Kind::call && e.text.rfind("ops.", 0) == 0 && e.text.rfind("ops.prim.", 0) != 0)
@@ -280,9 +283,6 @@ ModelSource read(const std::string& path) {
   source.origin = "deployed";
   source.version = trim(archive.extra("version"));
   source.weights = read_weights(archive, pieces, solution);
-  if (!solution.arch.denominator)  // builds before SevenNet 0.8: messages summed, not divided
-    for (int t = 0; t < solution.arch.num_layers(); ++t)
-      source.weights[std::to_string(t) + "_convolution.denominator"] = Tensor{{1}, {1.0}, "float32"};
   undo_flipped_couplings(script, constants, pieces, solution, version_at_least(source.version, 0, 11), source.weights);
   source.config = make_config(solution, features, cutoff, species, source.weights);
   return source;

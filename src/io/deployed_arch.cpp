@@ -1,5 +1,6 @@
 #include "io/deployed_arch.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -129,7 +130,7 @@ Facts read_facts(const Dataflow& flow, const std::vector<Piece>& pieces, const C
 struct Family {
   bool manual;
   int lmax_node;  // plain family: -1 for lmax
-  bool parity, bias, reduce_last, readout_fcn, denominator;
+  bool parity, bias, reduce_last, readout_fcn;
 };
 
 class Search {
@@ -149,7 +150,6 @@ class Search {
     a.bias = fam.bias;
     a.reduce_last = fam.reduce_last;
     a.readout_fcn = fam.readout_fcn;
-    a.denominator = fam.denominator;
     if (fam.readout_fcn) {
       if (facts_.readout_widths.size() < 2 || facts_.readout_widths.back() != 1) return std::nullopt;
       a.readout_hidden.assign(facts_.readout_widths.begin() + 1, facts_.readout_widths.end() - 1);
@@ -285,21 +285,18 @@ Solution recover(const Dataflow& flow, const std::vector<Piece>& pieces, const C
   // layer reduced to scalars, linear readout) first.
   std::vector<Family> families;
   for (int lmax_node = -1; lmax_node < features.lmax_sh; lmax_node = lmax_node < 0 ? 1 : lmax_node + 1)
-    for (bool parity : {true, false}) families.push_back({false, lmax_node, parity, false, true, false, true});
-  for (bool parity : {false, true}) families.push_back({true, -1, parity, false, true, false, true});
+    for (bool parity : {true, false}) families.push_back({false, lmax_node, parity, false, true, false});
+  for (bool parity : {false, true}) families.push_back({true, -1, parity, false, true, false});
   for (auto fam : families)
     for (bool bias : {false, true})
       for (bool reduce_last : {true, false})
-        for (bool readout_fcn : {false, true})
-          for (bool denominator : {true, false}) {
-            // Explicit irreps came with SevenNet 0.9; undivided messages were gone by 0.8.
-            if (fam.manual && (!reduce_last || !denominator)) continue;
-            fam.bias = bias;
-            fam.reduce_last = reduce_last;
-            fam.readout_fcn = readout_fcn;
-            fam.denominator = denominator;
-            if (auto s = search.run(fam)) return *s;
-          }
+        for (bool readout_fcn : {false, true}) {
+          if (fam.manual && !reduce_last) continue;  // explicit irreps came with SevenNet 0.9
+          fam.bias = bias;
+          fam.reduce_last = reduce_last;
+          fam.readout_fcn = readout_fcn;
+          if (auto s = search.run(fam)) return *s;
+        }
   throw Error("no SevenNet architecture matches the code's weights; closest: " + search.closest());
 }
 
