@@ -10,4 +10,4 @@ if [ ! -x "$lmp" ]; then
   exit 1
 fi
 cd "$root/examples/hfo2"
-exec "$lmp" -in in.hfo2 -log none -var model "$root/../shared/reference/models/tiny_parity.pth" "$@"
+exec "$lmp" -in in.hfo2 -log none -var model "$root/potentials/tiny_parity.flashtp" "$@"
