@@ -5,7 +5,10 @@
 // model (shared/reference/anchors.json).
 //
 //   flashtp_bench_cuda --model M.pth --name sevennet0_arch --data hfo2_96.data \
-//       --replicate 2,3,4 --anchors anchors.json [--precision float32] [--repeat 10] [--warmup 3]
+//       --replicate 2,3,4 --anchors anchors.json [--precision float32] [--repeat 10] [--warmup 3] [--profile]
+//
+// --profile: after the timed runs, one more with every kernel timed (device
+// time per kernel).
 //
 // Sizes run in the order given; the first that does not fit in device memory
 // is reported and ends the run.
@@ -62,7 +65,8 @@ std::string ratio(double theirs, double ours) {
 int main(int argc, char** argv) {
   try {
     const flashtp::cli::Args args(argc, argv, 1,
-                                  {"model", "name", "data", "replicate", "anchors", "precision", "repeat", "warmup"}, {});
+                                  {"model", "name", "data", "replicate", "anchors", "precision", "repeat", "warmup"},
+                                  {"profile"});
     const auto model = flashtp::load_model(args.get("model"));
     const std::string name = args.get("name");
     const auto cell = flashtp::io::read_lammps_data(args.get("data"), {true, true, true});
@@ -82,6 +86,7 @@ int main(int argc, char** argv) {
       const double graph_s = ms_since(t_graph) / 1000;
       std::vector<double> ms;
       double peak_gb = 0;
+      std::string profile;
       try {
         flashtp::reset_cuda_memory_peak();
         auto engine = flashtp::make_cuda_engine(model, precision);
@@ -91,6 +96,13 @@ int main(int argc, char** argv) {
           if (k >= warmup) ms.push_back(ms_since(t0));
         }
         peak_gb = flashtp::cuda_memory_peak() / 1e9;
+        if (args.flag("profile")) {
+          flashtp::set_cuda_kernel_profiling(true);
+          flashtp::cuda_kernel_profile(true);
+          engine->compute(graph);
+          profile = flashtp::cuda_kernel_profile(true);
+          flashtp::set_cuda_kernel_profiling(false);
+        }
       } catch (const flashtp::Error& e) {
         std::cout << std::setw(8) << graph.num_local << std::setw(10) << graph.num_edges() << "  does not fit: "
                   << e.what() << "\n";
@@ -105,7 +117,8 @@ int main(int argc, char** argv) {
                 << std::setprecision(3) << std::setw(10) << peak_gb << " | " << std::setprecision(1) << std::setw(10)
                 << flash.ms << std::setprecision(2) << std::setw(6) << flash.gb << " " << ratio(flash.ms, median) << " "
                 << ratio(flash.gb, peak_gb) << " | " << ratio(e3nn.ms, median) << " " << ratio(e3nn.gb, peak_gb)
-                << std::endl;
+                << std::endl
+                << profile;
     }
     return 0;
   } catch (const std::exception& e) {

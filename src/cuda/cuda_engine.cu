@@ -1,8 +1,10 @@
 // The CUDA engines: Engine (float32, float64) and HessianVectorEngine (dual
-// float64) over one Pipeline each.
+// float64), each over one device pipeline.
 #include "cuda/cuda_engine.hpp"
 
-#include "cuda/pipeline.cuh"
+#include "cuda/pipeline.hpp"
+#include "cuda/runtime.hpp"
+#include "error.hpp"
 
 namespace flashtp {
 namespace cuda {
@@ -11,7 +13,7 @@ namespace {
 // Energies, forces and virials of a pipeline's output, in float64; the sums
 // over atoms run in atom order on the host, as the CPU engine's.
 template <class T>
-Result to_result(const typename Pipeline<T>::Output& out, int nodes) {
+Result to_result(const PipelineOutput<T>& out, int nodes) {
   Result r;
   for (const T& e : out.energy) r.atomic_energy.push_back(double(value(e)));
   for (double e : r.atomic_energy) r.energy += e;
@@ -29,26 +31,26 @@ Result to_result(const typename Pipeline<T>::Output& out, int nodes) {
 template <class T>
 class CudaEngine final : public Engine {
  public:
-  CudaEngine(const Model& model, Precision precision) : pipeline_(model), precision_(precision) {}
+  CudaEngine(const Model& model, Precision precision) : pipeline_(make_evaluation<T>(model)), precision_(precision) {}
 
   Result compute(const Graph& graph, GhostExchange* ghosts) override {
     std::vector<T> vec(3 * size_t(graph.num_edges()));
     for (int64_t e = 0; e < graph.num_edges(); ++e)
       for (int a = 0; a < 3; ++a) vec[3 * e + a] = T(graph.vec[e][a]);
-    return to_result<T>(pipeline_.run(graph, vec, ghosts), graph.num_nodes);
+    return to_result<T>(pipeline_->run(graph, vec, ghosts), graph.num_nodes);
   }
   Precision precision() const override { return precision_; }
   std::string backend() const override { return "cuda"; }
 
  private:
-  Pipeline<T> pipeline_;
+  std::unique_ptr<Evaluation<T>> pipeline_;
   Precision precision_;
 };
 
 class CudaHessianEngine final : public HessianVectorEngine {
  public:
   using D = Dual<double>;
-  explicit CudaHessianEngine(const Model& model) : pipeline_(model) {}
+  explicit CudaHessianEngine(const Model& model) : pipeline_(make_evaluation<D>(model)) {}
 
   HessianVectorProduct compute(const Graph& graph, const std::vector<Vec3>& displacement,
                                GhostExchange* ghosts) override {
@@ -59,7 +61,7 @@ class CudaHessianEngine final : public HessianVectorEngine {
     for (int64_t e = 0; e < graph.num_edges(); ++e)
       for (int a = 0; a < 3; ++a)
         vec[3 * e + a] = D(graph.vec[e][a], displacement[graph.neighbor[e]][a] - displacement[graph.center[e]][a]);
-    const auto out = pipeline_.run(graph, vec, ghosts);
+    const auto out = pipeline_->run(graph, vec, ghosts);
     HessianVectorProduct p;
     p.result = to_result<D>(out, graph.num_nodes);
     p.force_derivative.resize(graph.num_nodes);
@@ -71,25 +73,20 @@ class CudaHessianEngine final : public HessianVectorEngine {
   }
 
  private:
-  Pipeline<D> pipeline_;
+  std::unique_ptr<Evaluation<D>> pipeline_;
 };
 
 }  // namespace
 }  // namespace cuda
 
 bool cuda_device_available() { return cuda::device_available(); }
+int cuda_device_count() { return cuda::device_count(); }
+void use_cuda_device(int index) { cuda::select_device(index); }
 
 std::unique_ptr<Engine> make_cuda_engine(const Model& model, Precision precision) {
   if (!cuda::device_available()) throw Error("CUDA engine: no CUDA device is available");
   if (precision == Precision::float64) return std::make_unique<cuda::CudaEngine<double>>(model, precision);
   return std::make_unique<cuda::CudaEngine<float>>(model, precision);
-}
-
-std::unique_ptr<Engine> make_engine(const Model& model, Precision precision, const std::string& backend) {
-  if (backend == "cpu") return make_cpu_engine(model, precision);
-  if (backend == "cuda" || (backend == "auto" && cuda::device_available())) return make_cuda_engine(model, precision);
-  if (backend == "auto") return make_cpu_engine(model, precision);
-  throw Error("unknown backend '" + backend + "' (cpu, cuda or auto)");
 }
 
 std::unique_ptr<HessianVectorEngine> make_cuda_hessian_engine(const Model& model) {
@@ -100,5 +97,7 @@ std::unique_ptr<HessianVectorEngine> make_cuda_hessian_engine(const Model& model
 size_t cuda_memory_in_use() { return cuda::memory_in_use(); }
 size_t cuda_memory_peak() { return cuda::memory_peak(); }
 void reset_cuda_memory_peak() { cuda::reset_memory_peak(); }
+void set_cuda_kernel_profiling(bool on) { cuda::set_profiling(on); }
+std::string cuda_kernel_profile(bool reset) { return cuda::profile_report(reset); }
 
 }  // namespace flashtp

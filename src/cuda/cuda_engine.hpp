@@ -1,8 +1,5 @@
-// The CUDA backend of the engine, and what it adds to the engine API.
-//
-// To move into engine.hpp once the backends are wired together:
-//   - make_engine(model, precision, backend) choosing CUDA when a device is present;
-//   - the Hessian-vector product (HessianVectorEngine), with a CPU version as oracle.
+// The CUDA backend of the engine, and what it adds to the engine API (the
+// choice between backends is backend.hpp's make_engine).
 #pragma once
 #include <memory>
 #include <string>
@@ -12,17 +9,17 @@
 
 namespace flashtp {
 
-// A CUDA device is present and usable.
+// A CUDA device is present and usable; how many; which one the engines made
+// after use_cuda_device(index) run on (the calling thread's current device).
 bool cuda_device_available();
+int cuda_device_count();
+void use_cuda_device(int index);
 
 // Everything stays on the device between layers; the graph is uploaded once per
 // compute. A GhostExchange receives host pointers: the engine copies the local
 // rows of a feature array down, the hook fills the ghost rows, and only those
 // go back up (reverse: the whole gradient array, since owners change).
 std::unique_ptr<Engine> make_cuda_engine(const Model& model, Precision precision);
-
-// backend: "cuda", "cpu", or "auto" (CUDA when a device is present).
-std::unique_ptr<Engine> make_engine(const Model& model, Precision precision, const std::string& backend = "auto");
 
 // The derivative of the forces along a displacement d of the nodes,
 //   dF/d(eps) of F(r + eps d) at eps = 0  =  -H d  (H: the Hessian of the energy),
@@ -51,5 +48,11 @@ std::unique_ptr<HessianVectorEngine> make_cuda_hessian_engine(const Model& model
 size_t cuda_memory_in_use();
 size_t cuda_memory_peak();
 void reset_cuda_memory_peak();
+
+// Kernel profiling: while on (or with FLASHTP_CUDA_PROFILE=1 in the
+// environment) every launch is timed and synchronised; the report gives the
+// device time per kernel since the last reset.
+void set_cuda_kernel_profiling(bool on);
+std::string cuda_kernel_profile(bool reset);
 
 }  // namespace flashtp

@@ -18,13 +18,9 @@ void validate(const Graph& g, int num_species, bool have_ghost_exchange) {
   if (g.num_edges() >= std::numeric_limits<int>::max()) throw Error("graph: more than 2^31 edges");
   for (int s : g.species)
     if (s < 0 || s >= num_species) throw Error("graph: species index out of range");
-  for (int64_t e = 0; e < g.num_edges(); ++e) {
-    const auto& v = g.vec[e];
-    const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-    if (!std::isfinite(r2)) throw Error("edge vector is not finite (NaN or infinite positions?)");
-    if (r2 == 0.0) throw Error("two atoms sit on top of each other (zero-length edge)");
-    if (g.neighbor[e] < 0 || g.neighbor[e] >= g.num_nodes) throw Error("graph: neighbour index out of range");
-  }
+  for (int j : g.neighbor)
+    if (j < 0 || j >= g.num_nodes) throw Error("graph: neighbour index out of range");
+  check_edge_vectors(g);
 }
 
 // Cut [start[0], start.back()) at atom boundaries into pieces of about `target`.
@@ -37,6 +33,14 @@ std::vector<int64_t> tiles_of(const std::vector<int64_t>& start, int64_t target)
 }
 
 }  // namespace
+
+void check_edge_vectors(const Graph& g) {
+  for (const auto& v : g.vec) {
+    const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+    if (!std::isfinite(r2)) throw Error("edge vector is not finite (NaN or infinite positions?)");
+    if (r2 == 0.0) throw Error("two atoms sit on top of each other (zero-length edge)");
+  }
+}
 
 GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges) {
   validate(g, num_species, have_ghost_exchange);

@@ -52,10 +52,11 @@ FLASHTP_KERNEL void linear_rows(LinearView<R> L, const T* x, int x_stride, T* y,
     const int* path = L.paths + p * kPathFields;
     for (int u = 0; u < path[1]; ++u) {
       const int xc = path[0] + u * d + m, wi = path[2] + u * mul_out + v;
+      const R shared_w = W[0][wi];  // one weight for all rows unless they are per species
       FLASHTP_UNROLL
       for (int r = 0; r < kLinearRows; ++r) {
         const int row = r0 + r < rows ? r0 + r : rows - 1;
-        acc[r] += x[static_cast<int64_t>(row) * x_stride + xc] * W[r][wi];
+        acc[r] += x[static_cast<int64_t>(row) * x_stride + xc] * (L.variant_stride ? W[r][wi] : shared_w);
       }
     }
   }

@@ -1,6 +1,5 @@
-// One energy + forces evaluation on the device, in number type T (float,
-// double, or Dual<double> for the Hessian-vector product): the CPU engine's
-// algorithm with the convolution fused per layer. Node features live on the
+// The pipeline of pipeline.hpp: the CPU engine's algorithm with the
+// convolution fused per layer. Node features live on the
 // device from the embedding to the forces; the host sees the graph going in
 // and per-atom energies, forces and virials coming out (and ghost rows, when
 // a GhostExchange needs them).
@@ -11,8 +10,8 @@
 #include "cuda/device_model.hpp"
 #include "cuda/graph_layout.hpp"
 #include "cuda/node_kernels.cuh"
+#include "cuda/pipeline.hpp"
 #include "cuda/runtime.hpp"
-#include "engine.hpp"
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -35,16 +34,11 @@ inline void ghosts_reverse(GhostExchange& g, double* p, int dim) { g.reverse(p, 
 inline void ghosts_reverse(GhostExchange& g, Dual<double>* p, int dim) { g.reverse(&p->v, 2 * dim); }
 
 template <class T>
-class Pipeline {
+class Pipeline final : public Evaluation<T> {
  public:
   using R = real_t<T>;
+  using Output = PipelineOutput<T>;
   static constexpr int EC = KernelShape<T>::edges, THREADS = KernelShape<T>::threads;
-
-  struct Output {
-    std::vector<T> energy;   // per local atom
-    std::vector<T> forces;   // nodes x 3
-    std::vector<T> virial;   // nodes x 6
-  };
 
   explicit Pipeline(const Model& model) : num_species_(model.num_species()), dm_(model) {
     for (const auto& l : dm_.layers) {
@@ -55,9 +49,8 @@ class Pipeline {
     }
   }
 
-  Output run(const Graph& g, const std::vector<T>& vec, GhostExchange* ghosts) {
-    const GraphLayout layout = layout_graph(g, num_species_, ghosts != nullptr, kTileChunks * EC);
-    upload(g, layout, vec);
+  Output run(const Graph& g, const std::vector<T>& vec, GhostExchange* ghosts) override {
+    upload(g, vec, ghosts != nullptr);
     forward(ghosts);
     readout();
     backward(ghosts);
@@ -83,20 +76,33 @@ class Pipeline {
     return s.bytes<T>(EC);
   }
 
-  void upload(const Graph& g, const GraphLayout& layout, const std::vector<T>& vec) {
-    nodes_ = g.num_nodes;
-    local_ = g.num_local;
-    edges_ = g.num_edges();
-    centre_tiles_count_ = static_cast<unsigned>(layout.centre_tiles.size() - 1);
-    sender_tiles_count_ = static_cast<unsigned>(layout.sender_tiles.size() - 1);
-    species_.upload(g.species);
-    center_.upload(g.center);
-    neighbor_.upload(g.neighbor);
-    centre_start_.upload(g.centre_start);
-    sender_start_.upload(layout.sender_start);
-    sender_edges_.upload(layout.sender_edges);
-    centre_tiles_.upload(layout.centre_tiles);
-    sender_tiles_.upload(layout.sender_tiles);
+  // The graph's topology goes up only when it differs from the last one's
+  // (MD steps between neighbour-list rebuilds move atoms, not edges).
+  void upload(const Graph& g, const std::vector<T>& vec, bool have_ghost_exchange) {
+    const bool same = g.num_local == local_ && g.num_nodes == nodes_ && g.center == topology_.center &&
+                      g.neighbor == topology_.neighbor && g.species == topology_.species &&
+                      g.centre_start == topology_.centre_start;
+    if (same) {
+      check_edge_vectors(g);
+      if (g.num_nodes > g.num_local && !have_ghost_exchange)
+        throw Error("graph has ghost nodes but no ghost exchange was given");
+    } else {
+      const GraphLayout layout = layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC);
+      nodes_ = g.num_nodes;
+      local_ = g.num_local;
+      edges_ = g.num_edges();
+      centre_tiles_count_ = static_cast<unsigned>(layout.centre_tiles.size() - 1);
+      sender_tiles_count_ = static_cast<unsigned>(layout.sender_tiles.size() - 1);
+      species_.upload(g.species);
+      center_.upload(g.center);
+      neighbor_.upload(g.neighbor);
+      centre_start_.upload(g.centre_start);
+      sender_start_.upload(layout.sender_start);
+      sender_edges_.upload(layout.sender_edges);
+      centre_tiles_.upload(layout.centre_tiles);
+      sender_tiles_.upload(layout.sender_tiles);
+      topology_ = {g.center, g.neighbor, g.species, g.centre_start};
+    }
     vec_.upload(vec);
     grad_vec_.zeros(3 * size_t(edges_));
   }
@@ -196,7 +202,7 @@ class Pipeline {
              y_[t].data(), grad_out, grad_y, Lc);
       T* grad_x = grad_[1 - current].zeros(size_t(N) * l.dim_x);
       linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
-      T* grad_message = grad_message_.reserve(size_t(Lc) * l.dim_mid);
+      T* grad_message = message_.reserve(size_t(Lc) * l.dim_mid);  // the forward's messages are spent
       linear(l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
 
       T* partial = partial_.zeros(size_t(N) * l.conv.partial_dim);
@@ -211,14 +217,20 @@ class Pipeline {
     }
   }
 
+  struct Topology {
+    std::vector<int> center, neighbor, species;
+    std::vector<int64_t> centre_start;
+  };
+
   int num_species_;
   DeviceModel<R> dm_;
+  Topology topology_;
   int nodes_ = 0, local_ = 0;
   int64_t edges_ = 0;
   unsigned centre_tiles_count_ = 0, sender_tiles_count_ = 0;
   DeviceArray<int> species_, center_, neighbor_;
   DeviceArray<int64_t> centre_start_, sender_start_, sender_edges_, centre_tiles_, sender_tiles_;
-  DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_message_, grad_y_, grad_[2], partial_, grad_h_;
+  DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_y_, grad_[2], partial_, grad_h_;
   DeviceArray<T> readout_tmp_[2], seed_, energy_, forces_, virial_;
   std::vector<DeviceArray<T>> h_, y_;  // per layer, kept for the backward pass
   const T* last_x_ = nullptr;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <iomanip>
+#include <map>
+#include <sstream>
 
 #include "cuda/runtime.hpp"
 #include "error.hpp"
@@ -17,14 +21,18 @@ std::atomic<size_t> in_use{0}, peak{0};
 
 }  // namespace
 
-bool device_available() {
+int device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
     cudaGetLastError();  // clear the sticky "no device" error
-    return false;
+    return 0;
   }
-  return count > 0;
+  return count;
 }
+
+bool device_available() { return device_count() > 0; }
+
+void select_device(int index) { check(cudaSetDevice(index), "cudaSetDevice(" + std::to_string(index) + ")"); }
 
 std::string device_name() {
   cudaDeviceProp prop{};
@@ -77,6 +85,57 @@ void synchronize() { check(cudaDeviceSynchronize(), "synchronize"); }
 size_t memory_in_use() { return in_use.load(); }
 size_t memory_peak() { return peak.load(); }
 void reset_memory_peak() { peak.store(in_use.load()); }
+
+namespace {
+std::atomic<bool> profiling_on{[] {
+  const char* v = std::getenv("FLASHTP_CUDA_PROFILE");
+  return v && *v && std::string(v) != "0";
+}()};
+}  // namespace
+
+bool profiling() { return profiling_on.load(); }
+void set_profiling(bool on) { profiling_on.store(on); }
+
+namespace {
+struct KernelTimes {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  std::map<std::string, std::pair<double, int>> ms;  // name -> (total ms, launches)
+};
+KernelTimes& kernel_times() {
+  static KernelTimes t;
+  if (!t.start) {
+    check(cudaEventCreate(&t.start), "cudaEventCreate");
+    check(cudaEventCreate(&t.stop), "cudaEventCreate");
+  }
+  return t;
+}
+}  // namespace
+
+void profile_start() { check(cudaEventRecord(kernel_times().start), "cudaEventRecord"); }
+
+void profile_stop(const char* kernel) {
+  auto& t = kernel_times();
+  check(cudaEventRecord(t.stop), "cudaEventRecord");
+  check(cudaEventSynchronize(t.stop), "cudaEventSynchronize");
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, t.start, t.stop), "cudaEventElapsedTime");
+  auto& entry = t.ms[kernel];
+  entry.first += ms;
+  entry.second += 1;
+}
+
+std::string profile_report(bool reset) {
+  auto& t = kernel_times();
+  std::ostringstream out;
+  double total = 0;
+  for (const auto& [name, e] : t.ms) total += e.first;
+  for (const auto& [name, e] : t.ms)
+    out << "  " << std::left << std::setw(24) << name << std::right << std::fixed << std::setprecision(3)
+        << std::setw(10) << e.first << " ms " << std::setw(6) << e.second << " launches " << std::setprecision(1)
+        << std::setw(6) << 100 * e.first / std::max(total, 1e-30) << " %\n";
+  if (reset) t.ms.clear();
+  return out.str();
+}
 
 void check_launch(const char* kernel) { check(cudaGetLastError(), std::string("launch of ") + kernel); }
 

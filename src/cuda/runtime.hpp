@@ -12,6 +12,8 @@
 namespace flashtp::cuda {
 
 bool device_available();  // a usable CUDA device (the emulator always is one)
+int device_count();
+void select_device(int index);  // the calling thread's current device
 std::string device_name();
 size_t shared_memory_limit();  // opt-in dynamic shared memory per block, bytes
 
@@ -26,6 +28,15 @@ void synchronize();
 size_t memory_in_use();
 size_t memory_peak();
 void reset_memory_peak();
+
+// While profiling (set_profiling, or FLASHTP_CUDA_PROFILE=1 in the
+// environment), every launch is timed with events and synchronised: time per
+// kernel name, summed since the last reset.
+bool profiling();
+void set_profiling(bool on);
+void profile_start();
+void profile_stop(const char* kernel);
+std::string profile_report(bool reset);
 
 // Throws flashtp::Error naming the kernel if its launch failed.
 void check_launch(const char* kernel);
@@ -82,8 +93,11 @@ void launch(const char* name, void (*kernel)(Params...), unsigned grid, unsigned
   if (grid == 0) return;
 #if defined(__CUDACC__)
   if (shared_bytes > 48 * 1024) allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
+  const bool timed = profiling();
+  if (timed) profile_start();
   kernel<<<grid, threads, shared_bytes>>>(std::forward<Args>(args)...);
   check_launch(name);
+  if (timed) profile_stop(name);
 #else
   (void)name;
   emulator::run(grid, threads, shared_bytes, [&] { kernel(args...); });

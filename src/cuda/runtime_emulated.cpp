@@ -13,6 +13,8 @@ std::atomic<size_t> in_use{0}, peak{0};
 }  // namespace
 
 bool device_available() { return true; }
+int device_count() { return 1; }
+void select_device(int) {}
 std::string device_name() { return "host emulator"; }
 size_t shared_memory_limit() { return 227 * 1024; }  // as on an H100
 
@@ -44,6 +46,11 @@ size_t memory_in_use() { return in_use.load(); }
 size_t memory_peak() { return peak.load(); }
 void reset_memory_peak() { peak.store(in_use.load()); }
 void check_launch(const char*) {}
+bool profiling() { return false; }
+void set_profiling(bool) {}
+void profile_start() {}
+void profile_stop(const char*) {}
+std::string profile_report(bool) { return {}; }
 void allow_shared_memory(const void*, size_t) {}
 
 }  // namespace flashtp::cuda
