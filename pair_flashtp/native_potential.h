@@ -4,10 +4,11 @@
 // nlohmann/json.hpp, which must not replace the one the model reader uses.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
+#include "backend.hpp"
 #include "model.hpp"
 
 namespace flashtp_lammps {
@@ -15,9 +16,12 @@ namespace flashtp_lammps {
 class NativePotential {
  public:
   // Throws flashtp::Error naming the file and what is wrong with it.
-  NativePotential(const std::string& path, flashtp::Precision precision);
+  // precision: when not given, float32 on a GPU (what SevenNet deploys) and
+  // float64 on the CPU. gpu: the device index for the CUDA engine.
+  NativePotential(const std::string& path, std::optional<flashtp::Precision> precision, flashtp::Device device,
+                  int gpu);
 
-  void set_precision(flashtp::Precision precision);
+  void set_engine(std::optional<flashtp::Precision> precision, flashtp::Device device);
   double cutoff() const { return model_.cutoff(); }
   // The widest node-feature row exchanged between layers: conv.in.dim().
   int widest_layer_input() const;
@@ -31,6 +35,7 @@ class NativePotential {
 
  private:
   flashtp::Model model_;
+  int gpu_;
   std::unique_ptr<flashtp::Engine> engine_;
 };
 

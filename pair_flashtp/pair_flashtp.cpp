@@ -1,9 +1,11 @@
 #include "pair_flashtp.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 
 #include "atom.h"
+#include "comm.h"
 #include "error.h"
 #include "lammps_graph.h"
 
@@ -13,26 +15,42 @@ using namespace LAMMPS_NS;
 
 PairFlashTP::PairFlashTP(LAMMPS* lmp) : PairFlashTPBase(lmp) {}
 
+namespace {
+
+// This rank's index among the ranks on its node, from the variables that MPI
+// launchers set (OpenMPI, MPICH/Intel MPI, MVAPICH, Slurm); else the global rank.
+int node_local_rank(int global_rank) {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return global_rank;
+}
+
+}  // namespace
+
 void PairFlashTP::settings(int narg, char** arg) {
-  precision_ = flashtp::Precision::float64;
-  for (int k = 0; k < narg; ++k) {
-    if (std::strcmp(arg[k], "precision") == 0 && k + 1 < narg) {
-      try {
+  precision_.reset();
+  device_ = flashtp::Device::automatic;
+  std::string problem;
+  try {
+    for (int k = 0; k < narg && problem.empty(); ++k) {
+      if (std::strcmp(arg[k], "precision") == 0 && k + 1 < narg)
         precision_ = flashtp::parse_precision(arg[++k]);
-      } catch (const std::exception& e) {
-        error->all(FLERR, std::string("pair_style flashtp: ") + e.what());
-      }
-    } else {
-      error->all(FLERR, std::string("Illegal pair_style flashtp argument '") + arg[k] +
-                            "': expected pair_style flashtp [precision float32|float64]");
+      else if (std::strcmp(arg[k], "device") == 0 && k + 1 < narg)
+        device_ = flashtp::parse_device(arg[++k]);
+      else
+        problem = std::string("illegal argument '") + arg[k] +
+                  "': expected pair_style flashtp [precision float32|float64] [device auto|cpu|cuda]";
     }
+    // pair_style may be repeated with other settings after pair_coeff.
+    if (problem.empty() && potential_) potential_->set_engine(precision_, device_);
+  } catch (const std::exception& e) {
+    problem = e.what();
   }
-  // pair_style may be repeated with another precision after pair_coeff.
-  if (potential_) potential_->set_precision(precision_);
+  if (!problem.empty()) error->all(FLERR, "pair_style flashtp: " + problem);
 }
 
 double PairFlashTP::load(const std::string& path) {
-  potential_ = std::make_unique<NativePotential>(path, precision_);
+  potential_ = std::make_unique<NativePotential>(path, precision_, device_, node_local_rank(comm->me));
   return potential_->cutoff();
 }
 

@@ -1,4 +1,9 @@
-// pair_style flashtp [precision float32|float64]
+// pair_style flashtp [precision float32|float64] [device auto|cpu|cuda]
+//
+// device auto (the default) runs the CUDA engine when flashtp was built with
+// CUDA and the rank sees a GPU: one GPU per MPI rank, the rank's index on its
+// node modulo the GPUs it sees. precision defaults to float32 on a GPU and
+// float64 on the CPU.
 //
 // The flashtp engine on LAMMPS's domain decomposition: each rank evaluates the
 // graph of its owned atoms and their ghosts (one cutoff + skin), and the
@@ -6,6 +11,7 @@
 // interaction layer; their gradients go back to the owners in the backward pass.
 #pragma once
 #include <memory>
+#include <optional>
 
 #include "engine.hpp"
 #include "ghost_exchange.h"
@@ -34,7 +40,8 @@ class PairFlashTP : public PairFlashTPBase {
   std::string description() const override;
 
  private:
-  flashtp::Precision precision_ = flashtp::Precision::float64;
+  std::optional<flashtp::Precision> precision_;
+  flashtp::Device device_ = flashtp::Device::automatic;
   std::unique_ptr<NativePotential> potential_;
   FeatureRows comm_rows_;
 };

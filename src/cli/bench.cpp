@@ -10,7 +10,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "engine.hpp"
+#include "backend.hpp"
 #include "io/lammps_data.hpp"
 #include "model_file.hpp"
 #include "neighbor.hpp"
@@ -38,7 +38,7 @@ double median_ms(int repeat, const std::function<void()>& run) {
 }  // namespace
 
 int bench(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"model", "data", "species", "boundary", "precision", "repeat", "replicate", "torch"}, {});
+  const Args args(argc, argv, 2, {"model", "data", "species", "boundary", "precision", "device", "repeat", "replicate", "torch"}, {});
   const Model model = load_model(args.get("model"));
   auto atoms = io::read_lammps_data(args.get("data"), io::parse_boundary(args.get("boundary", "p p p")));
   const auto n = split(args.get("replicate", "1 1 1"), ' ');
@@ -49,12 +49,15 @@ int bench(int argc, char** argv) {
   const int repeat = std::stoi(args.get("repeat", "5"));
   const std::string precision = args.get("precision", "float32");
 
-  auto engine = make_cpu_engine(model, parse_precision(precision));
+  auto engine = make_engine(model, parse_precision(precision), parse_device(args.get("device", "auto")));
+  reset_gpu_memory_peak();
   Result ours;
   const double ours_ms = median_ms(repeat, [&] { ours = engine->compute(graph); });
   std::cout << std::fixed << std::setprecision(1) << "atoms " << graph.num_local << ", edges " << graph.num_edges()
             << ", " << precision << ", " << omp_get_max_threads() << " threads, median of " << repeat << "\n"
-            << "flashtp " << engine->backend() << "   " << ours_ms << " ms\n";
+            << "flashtp " << engine->backend() << "   " << ours_ms << " ms";
+  if (engine->backend() == "cuda") std::cout << ", peak GPU memory " << std::setprecision(3) << gpu_memory_peak() / 1e9 << " GB";
+  std::cout << "\n";
   if (args.has("torch")) {
 #ifdef FLASHTP_HAVE_TORCH
     TorchScriptModel reference(args.get("torch"));

@@ -11,10 +11,12 @@ const char* kUsage = R"(usage: flashtp <command> [options]
 
 commands:
   eval   --model FILE --data LAMMPS_DATA --species Hf,O,Zr [--boundary "p p p"]
-         [--precision float64|float32] [--json]
+         [--precision float64|float32] [--device auto|cpu|cuda] [--json]
          energy, per-atom energy, forces and virial of one structure
+         (--device auto: the CUDA engine when built with it and a GPU is seen)
   bench  --model FILE --data LAMMPS_DATA --species Hf,O,Zr [--replicate "n n n"]
-         [--precision float32|float64] [--repeat N] [--torch DEPLOYED.pt]
+         [--precision float32|float64] [--device auto|cpu|cuda] [--repeat N]
+         [--torch DEPLOYED.pt]
          time one energy + forces evaluation (and LibTorch's, with --torch)
   info   FILE
          print the model's architecture

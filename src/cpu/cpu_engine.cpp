@@ -13,6 +13,7 @@
 #include "cpu/dense.hpp"
 #include "cpu/edge_embedding.hpp"
 #include "cpu/gate.hpp"
+#include "cpu/module_trace.hpp"
 #include "cpu/tensor_product.hpp"
 #include "engine.hpp"
 #include "error.hpp"
@@ -66,6 +67,9 @@ class CpuEngine final : public Engine {
   Precision precision() const override { return precision_; }
   std::string backend() const override { return "cpu"; }
 
+  // While set, compute() also records each module's output (local rows).
+  void set_trace(ModuleOutputs* trace) { trace_ = trace; }
+
   Result compute(const Graph& g, GhostExchange* ghosts) override {
     validate(g, ghosts);
     const int N = g.num_nodes, L = g.num_local;
@@ -82,6 +86,7 @@ class CpuEngine final : public Engine {
     x[0].resize(static_cast<size_t>(N) * dim0);
     for (int n = 0; n < N; ++n)
       std::copy(model_.embedding[g.species[n]].begin(), model_.embedding[g.species[n]].end(), x[0].begin() + static_cast<size_t>(n) * dim0);
+    record("onehot_to_feature_x", x[0], size_t(L) * dim0);
 
     for (int t = 0; t < T_layers; ++t) {
       const auto& layer = layers_[t];
@@ -89,11 +94,15 @@ class CpuEngine final : public Engine {
       h[t].resize(static_cast<size_t>(N) * layer.dim_x);
 #pragma omp parallel for schedule(static)
       for (int n = 0; n < N; ++n) layer.linear_1.forward(&x[t][size_t(n) * layer.dim_x], &h[t][size_t(n) * layer.dim_x]);
+      const std::string name = std::to_string(t) + "_";
+      record(name + "self_interaction_1", h[t], size_t(L) * layer.dim_x);
 
       std::vector<T> message(static_cast<size_t>(L) * layer.dim_mid, T(0));
       convolve(g, layer, h[t], vec, message);
+      record(name + "convolution", message, message.size());
 
       y[t].resize(static_cast<size_t>(L) * layer.dim_gate);
+      std::vector<T> linear_2_out(trace_ ? y[t].size() : 0);
       x[t + 1].assign(static_cast<size_t>(N) * layer.dim_out, T(0));
 #pragma omp parallel
       {
@@ -102,11 +111,15 @@ class CpuEngine final : public Engine {
         for (int i = 0; i < L; ++i) {
           T* yi = &y[t][size_t(i) * layer.dim_gate];
           layer.linear_2.forward(&message[size_t(i) * layer.dim_mid], yi);
+          if (trace_) std::copy(yi, yi + layer.dim_gate, &linear_2_out[size_t(i) * layer.dim_gate]);
           layer.self_connection_for(g.species[i]).forward(&x[t][size_t(i) * layer.dim_x], sc.data());
           for (int k = 0; k < layer.dim_gate; ++k) yi[k] += sc[k];
           gate_forward(*layer.gate, yi, &x[t + 1][size_t(i) * layer.dim_out]);
         }
       }
+      record(name + "self_interaction_2", linear_2_out, linear_2_out.size());
+      record(name + "self_connection_outro", y[t], y[t].size());
+      record(name + "equivariant_gate", x[t + 1], size_t(L) * layer.dim_out);
     }
 
     Result result;
@@ -227,6 +240,8 @@ class CpuEngine final : public Engine {
 
   // Atomic energy = scale_s * readout(x) + shift_s; seeds grad with dE/dx.
   void readout(const Graph& g, const std::vector<T>& x, int dim, Result& result, std::vector<T>& grad) const {
+    std::vector<T> hidden, scaled(trace_ ? g.num_local : 0);
+    if (trace_ && !readout_.empty()) hidden.resize(size_t(g.num_local) * readout_[0].out_dim);
 #pragma omp parallel
     {
       std::vector<T> a, b;
@@ -245,6 +260,7 @@ class CpuEngine final : public Engine {
             b.resize(lin.out_dim);
             lin.forward(a.data(), b.data());
             a.swap(b);
+            if (trace_ && &lin == &readout_[0]) std::copy(a.begin(), a.end(), &hidden[size_t(i) * lin.out_dim]);
           }
           energy = a[0];
           a.assign(1, scale);
@@ -261,8 +277,12 @@ class CpuEngine final : public Engine {
           readout_mlp_.backward(1, &scale, gi, tape);
         }
         result.atomic_energy[i] = double(scale * energy + T(model_.shift[s]));
+        if (trace_) scaled[i] = energy;
       }
     }
+    record("reduce_input_to_hidden", hidden, hidden.size());
+    record("scaled_atomic_energy", scaled, scaled.size());
+    if (trace_) (*trace_)["atomic_energy"] = result.atomic_energy;
     // Summed in a fixed order so the energy is the same run to run.
     result.energy = 0;
     for (double e : result.atomic_energy) result.energy += e;
@@ -302,12 +322,17 @@ class CpuEngine final : public Engine {
       for (int k = 0; k < 6; ++k) result.virial[k] += w[k];
   }
 
+  void record(const std::string& module, const std::vector<T>& values, size_t count) const {
+    if (trace_ && count > 0) (*trace_)[module].assign(values.begin(), values.begin() + count);
+  }
+
   const Model model_;  // layers_ point into it
   Precision precision_;
   EdgeEmbedding<T> embedding_;
   std::vector<DenseLayer<T>> layers_;
   std::vector<DenseLinear<T>> readout_;
   DenseMlp<T> readout_mlp_;
+  ModuleOutputs* trace_ = nullptr;
 };
 
 }  // namespace
@@ -317,6 +342,14 @@ Precision parse_precision(const std::string& name) {
   if (name == "float64" || name == "double") return Precision::float64;
   if (name == "float32" || name == "float") return Precision::float32;
   throw Error("unknown precision '" + name + "' (float32 or float64)");
+}
+
+ModuleOutputs trace_modules(const Model& model, const Graph& graph) {
+  ModuleOutputs out;
+  cpu::CpuEngine<double> engine(model, Precision::float64);
+  engine.set_trace(&out);
+  engine.compute(graph, nullptr);
+  return out;
 }
 
 std::unique_ptr<Engine> make_cpu_engine(const Model& model, Precision precision) {

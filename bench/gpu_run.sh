@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU: build flashtp with CUDA, run the GPU tests
+# and the benchmark against the upstream anchors (shared/reference/anchors.json).
+#
+#   bench/gpu_run.sh [build] [test] [bench] [scale] [profile]
+#
+# build    configure build-gpu/ (sm_90, no LibTorch, no LAMMPS) and build the
+#          GPU tests, the CLI and flashtp_bench_cuda
+# test     ctest -L gpu: every reference case in float64 and float32, run to
+#          run identity, ghosts, the Hessian-vector product against FD
+# bench    HfO2 96 x n^3 for n = 2..7 (768 to 32,928 atoms), both models
+# scale    the largest HfO2 supercells that fit on the device
+# profile  per-kernel device time at the anchor sizes
+# ncu      Nsight Compute counters of the fused convolution kernels
+#
+# Environment: FLASHTP_REFERENCE_DIR (default ../shared/reference), OUT (logs,
+# default build-gpu/logs), CMAKE_PREFIX_PATH for dependencies not installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ref="${FLASHTP_REFERENCE_DIR:-$(cd .. && pwd)/shared/reference}"
+export FLASHTP_REFERENCE_DIR="$ref"
+out="${OUT:-build-gpu/logs}"
+mkdir -p "$out"
+bench_model() {  # model, comma-separated n, extra args...
+  local model=$1 sizes=$2
+  shift 2
+  build-gpu/bench/flashtp_bench_cuda --model "$ref/models/$model.pth" --name "$model" \
+    --data "$ref/structures/hfo2_96.data" --replicate "$sizes" --anchors "$ref/anchors.json" "$@"
+}
+stages=("$@")
+[ $# -gt 0 ] || stages=(build test bench)
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    build)
+      cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
+        -DFLASHTP_TORCH=OFF -DFLASHTP_LAMMPS=OFF -DFLASHTP_REFERENCE_DIR="$ref" >"$out/configure.log"
+      cmake --build build-gpu -j"$(nproc)" --target flashtp_gpu_tests flashtp_cli flashtp_bench_cuda 2>&1 |
+        tee "$out/build.log" | grep -E "error|warning|spill" || true
+      ;;
+    test) (cd build-gpu && ctest -L gpu -V -j1) 2>&1 | tee "$out/gpu_tests.log" |
+      grep -E "tests passed|tests failed|Failed|FAILED|\*\*\*" ;;
+    bench) for m in sevennet0_arch l3i5_arch; do bench_model $m 2,3,4,5,6,7 | tee -a "$out/bench.log"; done ;;
+    scale)
+      bench_model sevennet0_arch 10,12,14,16,18,19,20 --repeat 3 --warmup 1 | tee -a "$out/scale.log"
+      bench_model l3i5_arch 8,10,12,13,14,15,16 --repeat 3 --warmup 1 | tee -a "$out/scale.log"
+      ;;
+    profile)
+      bench_model sevennet0_arch 5 --profile | tee -a "$out/profile.log"
+      bench_model l3i5_arch 4 --profile | tee -a "$out/profile.log"
+      ;;
+    ncu)  # hardware counters of one forward and one backward convolution (sevennet0_arch, 12,000 atoms)
+      for k in convolution_forward convolution_backward; do
+        ncu --clock-control none -k "regex:$k" --launch-skip 1 -c 1 --section SpeedOfLight --section Occupancy \
+          --section LaunchStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+          --section WarpStateStats --section InstructionStats \
+          build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
+          --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.log" 2>&1 || true
+      done ;;
+    *) echo "unknown stage '$stage'" >&2; exit 2 ;;
+  esac
+done
