@@ -115,6 +115,7 @@ struct Model {
   Mlp readout_mlp;
   std::vector<double> shift, scale;  // per species
   std::string sevenn_version;
+  std::vector<std::string> legacy;  // how an older SevenNet file was read (io::ModelSource::legacy)
 
   int num_species() const { return static_cast<int>(species.size()); }
   double cutoff() const { return radial.cutoff; }

@@ -296,6 +296,7 @@ Model build_model(const io::ModelSource& source) {
   const Source src(source);
   Model model;
   model.sevenn_version = source.version;
+  model.legacy = source.legacy;
 
   const std::string interaction = src.config_or<std::string>("interaction_type", "nequip");
   if (interaction != "nequip") throw Error("unsupported interaction_type '" + interaction + "' (flashtp runs 'nequip')");

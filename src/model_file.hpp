@@ -7,8 +7,9 @@
 
 namespace flashtp {
 
-// SevenNet checkpoint (.pth) or flashtp native file. Throws flashtp::Error
-// naming the file and the problem.
+// SevenNet checkpoint (.pth), deployed model (.pt) or flashtp native file,
+// in today's SevenNet terms (older checkpoints upgraded, source.legacy says
+// how). Throws flashtp::Error naming the file and the problem.
 io::ModelSource read_model_source(const std::string& path);
 Model load_model(const std::string& path);
 

@@ -17,7 +17,8 @@ int info(int argc, char** argv) {
             << "radial       bessel x" << m.radial.frequency.size() << ", "
             << (m.radial.envelope == RadialBasis::Envelope::polynomial ? "poly_cut p=" + std::to_string(m.radial.poly_p)
                                                                       : "XPLOR r_on=" + std::to_string(m.radial.xplor_on))
-            << "\nsph          lmax " << m.lmax_sh << "\n"
+            << "\nsph          lmax " << m.lmax_sh
+            << (m.sh_normalized ? "" : ", of the edge vector: not normalised (SevenNet <= 0.9)") << "\n"
             << "embedding    " << m.irreps_embedding.str() << "\n";
   for (size_t t = 0; t < m.layers.size(); ++t) {
     const auto& l = m.layers[t];
@@ -29,6 +30,8 @@ int info(int argc, char** argv) {
   }
   std::cout << "readout      " << (m.readout_linears.empty() ? "MLP" : "linear") << "\n"
             << "sevenn       " << m.sevenn_version << "\n";
+  // What reading a file of an older SevenNet changed, one line each.
+  for (size_t k = 0; k < m.legacy.size(); ++k) std::cout << (k ? "             " : "legacy       ") << m.legacy[k] << "\n";
   return 0;
 }
 

@@ -105,7 +105,11 @@ ModelSource read(const std::string& path) {
       throw Error("model_state_dict['" + name + "'] is " + v->describe() + ", not a float32 or float64 tensor");
     source.weights[name] = v->tensor;
   }
-  if (const Value* version = top->find("version")) {
+  // SevenNet's training writes its version inside the config (global_config
+  // starts from {'version': ...}); some writers put it beside the config.
+  const Value* version = top->find("version");
+  if (!version) version = required_dict(*top, "config").find("version");
+  if (version) {
     if (version->kind != Kind::String) throw Error("'version' is " + version->describe() + ", not a string");
     source.version = version->text;
   }

@@ -1,5 +1,7 @@
 // SevenNet checkpoints (.pth): torch.save zip archives holding a pickle of
-// {'config': dict, 'model_state_dict': OrderedDict, 'version': str}.
+// {'config': dict, 'model_state_dict': OrderedDict, ...}, the SevenNet version
+// in config['version'] (or beside the config). Read as the file holds it: the
+// layout of an older SevenNet is brought to today's by read_model_source.
 // Read without LibTorch: a zip reader and a small pickle machine.
 #pragma once
 #include <string>

@@ -73,28 +73,50 @@ void read_harmonics(const Dataflow& flow, int at, const ExprPtr& value, CodeFeat
   f.normalize_sh = flow.resolve(x->args[0], at)->is_call("torch.div");
 }
 
+// The expression that has `node` as an argument, in `root`; nullptr if none.
+const Expr* parent_in(const Expr& root, const Expr* node) {
+  const Expr* out = nullptr;
+  script::visit(root, [&](const Expr& e, const Expr* p) {
+    if (&e == node) out = p;
+  });
+  return out;
+}
+
 // The normalize2mom constant an activation's result is multiplied by: in the
-// same statement, or where the first later statement reads its result.
-double activation_scale(const Dataflow& flow, int i, const Expr* parent, const std::function<double(int)>& scalar_constant) {
+// same statement, or where the first later statement reads its result. For
+// ssp the result is softplus(x) - log 2, which the constant multiplies (the
+// subtraction is in the activation's statement or in its reader's).
+double activation_scale(const Dataflow& flow, int i, const Expr* parent, bool shifted,
+                        const std::function<double(int)>& scalar_constant) {
   auto constant_factor = [&](const Expr* mul) {
     if (!mul || !mul->is_call("torch.mul") || mul->args.size() != 2 || mul->args[1]->kind != Expr::Kind::constant)
       return 1.0;
     return scalar_constant(mul->args[1]->constant);
   };
+  auto past_shift = [&](const Expr* node, const Expr& root) {
+    return shifted && node && node->is_call("torch.sub") ? parent_in(root, node) : node;
+  };
+  parent = past_shift(parent, *flow.script().body[i].value);
   if (parent && parent->is_call("torch.mul")) return constant_factor(parent);
   const auto& body = flow.script().body;
-  if (body[i].targets.size() != 1) return 1;
-  const std::string& result = body[i].targets[0];
-  for (size_t j = i + 1; j < body.size(); ++j) {
+  for (size_t at = i; body[at].targets.size() == 1;) {
+    // The first later statement that reads the result, and what reads it there.
+    const std::string& result = body[at].targets[0];
     const Expr* reader = nullptr;
     bool found = false;
-    script::visit(*body[j].value, [&](const Expr& e, const Expr* p) {
-      if (!found && e.kind == Expr::Kind::name && e.text == result) {
-        found = true;
-        reader = p;
-      }
-    });
-    if (found) return constant_factor(reader);
+    size_t j = at + 1;
+    for (; j < body.size() && !found; ++j)
+      script::visit(*body[j].value, [&](const Expr& e, const Expr* p) {
+        if (!found && e.kind == Expr::Kind::name && e.text == result) {
+          found = true;
+          reader = p;
+        }
+      });
+    if (!found) return 1;
+    const Expr& statement = *body[--j].value;
+    const Expr* scaled = past_shift(reader, statement);
+    if (scaled || reader != &statement) return constant_factor(scaled);
+    at = j;  // ssp's subtraction is a statement of its own: follow its result
   }
   return 1;
 }
@@ -118,7 +140,7 @@ CodeFeatures read_features(const Dataflow& flow, const std::function<double(int)
       if (e.kind != Expr::Kind::call) return;
       auto it = activation_calls().find(e.text);
       if (it == activation_calls().end()) return;
-      const double scale = activation_scale(flow, i, parent, scalar_constant);
+      const double scale = activation_scale(flow, i, parent, it->second == "ssp", scalar_constant);
       const double expected = make_activation(it->second).scale;
       if (std::isnan(scale) || std::abs(scale - expected) > 1e-12 * expected)
         throw Error("code line " + std::to_string(s.body[i].line) + ": " + it->second + " is scaled by " +

@@ -29,6 +29,9 @@ struct ModelSource {
   std::map<std::string, Tensor> weights;  // SevenNet state dict names
   std::string version;                    // SevenNet version that wrote the file
   std::string origin;                     // "checkpoint", "deployed", "native"
+  // How a file of an older SevenNet was read in today's terms, one line each
+  // (see io/legacy_checkpoint.hpp); empty for today's files.
+  std::vector<std::string> legacy;
 };
 
 }  // namespace flashtp::io
