@@ -163,7 +163,7 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
 }
 
 template <class T, int EC, int THREADS>
-FLASHTP_KERNEL void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
+FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
                                          const int64_t* sender_edges, const int* center, const int* neighbor,
                                          const T* vec, const T* h, const T* grad_message, T* partial,
                                          T* grad_vec) {
@@ -179,7 +179,8 @@ FLASHTP_KERNEL void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<r
   // dL/da[e][k] ownership in the block GEMM: k = tid % K, edges [first, first + per_thread)
   const int groups = THREADS / K, per_thread = (EC + groups - 1) / groups;
   const int kk = tid % K, first = (tid / K) * per_thread;
-  const bool owner = tid / K < groups;
+  const int left = tid / K < groups ? EC - first : 0;
+  const int owned = left <= 0 ? 0 : (left < per_thread ? left : per_thread);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
@@ -188,9 +189,9 @@ FLASHTP_KERNEL void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<r
     chunk_geometry<T, R, EC>(em, vec, c0, sender_edges, n, geo, emb, Y, edge);
     chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
 
-    T grad_a[EC];
-    FLASHTP_UNROLL
-    for (int r = 0; r < EC; ++r) grad_a[r] = T(0);
+    // dL/da accumulates in ping (free once the hidden layers have run), each
+    // entry owned by one thread, so registers hold it only during the GEMM.
+    for (int r = 0; r < owned; ++r) ping[(first + r) * K + kk] = T(0);
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
       const int s = q0 + tid;
       if (s < cv.num_slots) {  // whole warps
@@ -224,12 +225,7 @@ FLASHTP_KERNEL void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<r
             const T gw = C::backward(h + static_cast<size_t>(j) * cv.x_dim + slot[2], Y + ns * e, row[e],
                                      grad_message + static_cast<size_t>(i) * cv.mid_dim + slot[3], gx, gy);
             row[e] = active ? gw : T(0);
-            T* gy_warp = gY + (warp_id() * EC + e) * ns + C::sh_offset;
-            FLASHTP_UNROLL
-            for (int m = 0; m < C::sh_dim; ++m) {
-              const T total = warp_sum(gy[m]);
-              if (lane_id() == 0) gy_warp[m] += total;
-            }
+            warp_sum_add<C::sh_dim>(gy, gY + (warp_id() * EC + e) * ns + C::sh_offset);
           }
           flush();
         });
@@ -237,22 +233,28 @@ FLASHTP_KERNEL void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<r
       sync_block();
       // dL/da[e][k] += sum over this chunk's slots of dL/dw[e][s] W[k][s]
       const int slots_here = cv.num_slots - q0 < THREADS ? cv.num_slots - q0 : THREADS;
-      if (owner)
+      if (owned > 0) {
+        T grad_a[EC];
+        FLASHTP_UNROLL
+        for (int r = 0; r < EC; ++r) grad_a[r] = T(0);
         for (int c = 0; c < slots_here; ++c) {
           const R wk = cv.last_transpose[static_cast<size_t>(q0 + c) * K + kk];
           const T* g = wt + c * L.row + first;
           FLASHTP_UNROLL
-          for (int r = 0; r < EC; ++r)
-            if (r < per_thread && first + r < EC) grad_a[r] += g[r] * wk;
+          for (int r = 0; r < EC; ++r) {  // unrolled so grad_a stays in registers; only `owned` of them
+            if (r == owned) break;
+            grad_a[r] += g[r] * wk;
+          }
         }
+        FLASHTP_UNROLL
+        for (int r = 0; r < EC; ++r) {
+          if (r == owned) break;
+          ping[(first + r) * K + kk] += grad_a[r];
+        }
+      }
       sync_block();
     }
-    // ping <- dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order
-    if (owner) {
-      FLASHTP_UNROLL
-      for (int r = 0; r < EC; ++r)
-        if (r < per_thread && first + r < EC) ping[(first + r) * K + kk] = grad_a[r];
-    }
+    // ping holds dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order
     for (int idx = tid; idx < EC * ns; idx += THREADS)
       for (int w = 1; w < THREADS / kWarpSize; ++w) gY[idx] += gY[w * EC * ns + idx];
     sync_block();

@@ -13,6 +13,7 @@
 #define FLASHTP_DEVICE inline
 #define FLASHTP_DEVICE_ONLY inline
 #define FLASHTP_KERNEL
+#define FLASHTP_LAUNCH_BOUNDS(threads, blocks_per_sm)
 #define FLASHTP_UNROLL
 
 namespace flashtp::cuda {

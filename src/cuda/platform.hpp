@@ -12,6 +12,7 @@
 #define FLASHTP_DEVICE __host__ __device__ __forceinline__
 #define FLASHTP_DEVICE_ONLY __device__ __forceinline__
 #define FLASHTP_KERNEL __global__
+#define FLASHTP_LAUNCH_BOUNDS(threads, blocks_per_sm) __launch_bounds__(threads, blocks_per_sm)
 #define FLASHTP_UNROLL _Pragma("unroll")
 
 namespace flashtp::cuda {
@@ -39,12 +40,36 @@ __device__ __forceinline__ double shuffle_xor(double v, int mask) { return __shf
 
 namespace flashtp::cuda {
 
-// Sum over the 32 lanes of a warp, every lane receiving the total. All lanes
-// must call it; the butterfly order is fixed, so the result is reproducible.
-template <class T>
-FLASHTP_DEVICE_ONLY T warp_sum(T v) {
-  for (int mask = kWarpSize / 2; mask > 0; mask /= 2) v += shuffle_xor(v, mask);
-  return v;
+FLASHTP_DEVICE constexpr int power_of_two_at_least(int n) { return n <= 1 ? 1 : 2 * power_of_two_at_least((n + 1) / 2); }
+
+// out[m] += the sum over the warp's lanes of v[m], m < D, one lane writing
+// each; all lanes must call it. A reduce-scatter: each step sends half of the values still held to
+// the partner lane and keeps the other half, so it takes P - 1 + 5 - log2 P
+// shuffles (P: D rounded up to a power of two, at most 32) instead of 5 D.
+// The order is fixed, so the result is reproducible.
+template <int D, class T>
+FLASHTP_DEVICE_ONLY void warp_sum_add(const T (&v)[D], T* out) {
+  constexpr int P = power_of_two_at_least(D);
+  static_assert(P <= kWarpSize, "at most one value per lane after the scatter");
+  T a[P];
+  FLASHTP_UNROLL
+  for (int m = 0; m < P; ++m) a[m] = m < D ? v[m] : T(0);
+  const int lane = lane_id();
+  int component = 0;  // the index of a[0] among the D values
+  int mask = kWarpSize / 2;
+  FLASHTP_UNROLL
+  for (int half = P / 2; half >= 1; half /= 2, mask /= 2) {
+    const bool upper = (lane & mask) != 0;
+    FLASHTP_UNROLL
+    for (int i = 0; i < half; ++i) {
+      const T keep = upper ? a[i + half] : a[i];
+      const T send = upper ? a[i] : a[i + half];
+      a[i] = keep + shuffle_xor(send, mask);
+    }
+    if (upper) component += half;
+  }
+  for (; mask > 0; mask /= 2) a[0] += shuffle_xor(a[0], mask);
+  if ((lane & (kWarpSize / P - 1)) == 0 && component < D) out[component] += a[0];
 }
 
 }  // namespace flashtp::cuda
