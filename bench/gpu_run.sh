@@ -12,6 +12,7 @@
 # scale    the largest HfO2 supercells that fit on the device
 # profile  per-kernel device time at the anchor sizes
 # ncu      Nsight Compute counters of the fused convolution kernels
+# cpu      the CPU engine against LibTorch on 2 cores (needs LibTorch: Torch_DIR)
 #
 # Environment: FLASHTP_REFERENCE_DIR (default ../shared/reference), OUT (logs,
 # default build-gpu/logs), CMAKE_PREFIX_PATH for dependencies not installed.
@@ -52,9 +53,19 @@ for stage in "${stages[@]}"; do
       for k in convolution_forward convolution_backward; do
         ncu --clock-control none -k "regex:$k" --launch-skip 1 -c 1 --section SpeedOfLight --section Occupancy \
           --section LaunchStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-          --section WarpStateStats --section InstructionStats \
+          --section WarpStateStats --section InstructionStats --metrics \
+          sm__sass_thread_inst_executed_op_ffma_pred_on.sum,sm__sass_thread_inst_executed_op_fadd_pred_on.sum,sm__sass_thread_inst_executed_op_fmul_pred_on.sum,dram__bytes.sum,lts__t_bytes.sum,gpu__time_duration.sum \
           build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
           --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.log" 2>&1 || true
+      done ;;
+    cpu)  # the CPU engine against the deployed .pt through LibTorch, both on the same 2 cores
+      cmake -S . -B build-cpu -DCMAKE_BUILD_TYPE=Release -DFLASHTP_CUDA=OFF -DFLASHTP_TORCH=ON -DFLASHTP_LAMMPS=OFF \
+        -DFLASHTP_TESTS=OFF >"$out/configure_cpu.log"
+      cmake --build build-cpu -j"$(nproc)" --target flashtp_cli >>"$out/configure_cpu.log" 2>&1
+      for m in sevennet0_arch l3i5_arch; do
+        OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 taskset -c 0,1 build-cpu/flashtp bench --device cpu --model "$ref/models/$m.pth" \
+          --torch "$ref/models/$m.pt" --data "$ref/structures/hfo2_768.data" --species Hf,O,Zr --repeat 3 |
+          tee -a "$out/cpu_bench.log"
       done ;;
     *) echo "unknown stage '$stage'" >&2; exit 2 ;;
   esac
