@@ -3,19 +3,12 @@
 #include <cmath>
 
 #include "irreps.hpp"
+#include "io/model_source.hpp"
 
 namespace flashtp::io {
 namespace {
 
 using nlohmann::json;
-
-// Older SevenNet configs may keep dicts as Python repr strings: {'e': 'silu'}.
-json as_object(const json& value) {
-  if (!value.is_string()) return value;
-  std::string s = value.get<std::string>();
-  for (auto& c : s) c = c == '\'' ? '"' : c;
-  return json::parse(s, nullptr, false);
-}
 
 // A number that is an integer is written as one.
 json number(const json& value) {
@@ -51,7 +44,7 @@ json canonical_config(const json& c, const std::map<std::string, Tensor>& weight
   out["act_radial"] = get_or(c, "act_radial", "silu");
   out["self_connection_type"] = per_layer(get_or(c, "self_connection_type", "nequip"));
   for (const char* key : {"act_scalar", "act_gate", "_type_map"})
-    if (c.contains(key)) out[key] = as_object(c[key]);
+    if (c.contains(key)) out[key] = config_object(c[key]);
 
   const json irreps = get_or(c, "irreps_manual", false);
   if (irreps.is_array()) {
@@ -61,10 +54,10 @@ json canonical_config(const json& c, const std::map<std::string, Tensor>& weight
     out["irreps_manual"] = false;
   }
 
-  json basis = as_object(get_or(c, "radial_basis", json::object()));
+  json basis = config_object(get_or(c, "radial_basis", json::object()));
   out["radial_basis"] = {{"radial_basis_name", basis.value("radial_basis_name", "bessel")},
                          {"bessel_basis_num", number(basis.value("bessel_basis_num", json(8)))}};
-  json envelope = as_object(get_or(c, "cutoff_function", json::object()));
+  json envelope = config_object(get_or(c, "cutoff_function", json::object()));
   const std::string name = envelope.value("cutoff_function_name", "poly_cut");
   if (name == "XPLOR")
     out["cutoff_function"] = {{"cutoff_function_name", name}, {"cutoff_on", envelope.value("cutoff_on", json())}};

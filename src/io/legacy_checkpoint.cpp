@@ -4,19 +4,12 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "io/model_source.hpp"
 
 namespace flashtp::io {
 namespace {
 
 using nlohmann::json;
-
-// Older configs may keep dicts as Python repr strings: {'e': 'silu'}.
-json as_object(const json& value) {
-  if (!value.is_string()) return value;
-  std::string s = value.get<std::string>();
-  for (auto& c : s) c = c == '\'' ? '"' : c;
-  return json::parse(s);
-}
 
 // Module names before 2024-04-14 -> today's (sevenn map_old_model).
 std::string today_module(const std::string& old) {
@@ -96,7 +89,7 @@ void upgrade_config(ModelSource& s, bool old_names) {
   // The XPLOR arguments were swapped until the commit that renamed 'MACE' to
   // 'linear', three days before the module names changed.
   if (old_names && !any_of(sc, "linear") && c.contains("cutoff_function") && c.contains("cutoff")) {
-    json envelope = as_object(c["cutoff_function"]);
+    json envelope = config_object(c["cutoff_function"]);
     if (envelope.value("cutoff_function_name", "") == "XPLOR") {
       const double cutoff = c.at("cutoff").get<double>();
       std::ostringstream line;
@@ -118,7 +111,7 @@ void upgrade_config(ModelSource& s, bool old_names) {
   }
 
   if (!c.contains("act_radial")) {
-    const json scalar = as_object(c.at("act_scalar")), gate = as_object(c.at("act_gate"));
+    const json scalar = config_object(c.at("act_scalar")), gate = config_object(c.at("act_gate"));
     c["act_scalar"] = gate;
     c["act_gate"] = scalar;
     c["act_radial"] = gate.at("e");

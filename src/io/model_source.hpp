@@ -34,4 +34,13 @@ struct ModelSource {
   std::vector<std::string> legacy;
 };
 
+// Older SevenNet configs may keep dicts as Python repr strings ({'e': 'silu'}):
+// such a string as the JSON object it spells; anything else as it is.
+inline nlohmann::json config_object(const nlohmann::json& value) {
+  if (!value.is_string()) return value;
+  std::string s = value.get<std::string>();
+  for (auto& c : s) c = c == '\'' ? '"' : c;
+  return nlohmann::json::parse(s);
+}
+
 }  // namespace flashtp::io
