@@ -200,8 +200,6 @@ GateView<R> DeviceModel<R>::gate(const Gate& def) {
 
 template <class R>
 DeviceModel<R>::DeviceModel(const Model& model) {
-  if (!model.sh_normalized)
-    throw Error("CUDA engine: models with unnormalised spherical harmonics (SevenNet <= 0.9) are not supported yet; use the CPU engine");
   if (model.lmax_sh > kMaxL) throw Error("CUDA engine: spherical harmonics up to l = " + std::to_string(kMaxL));
   embedding.num_basis = static_cast<int>(model.radial.frequency.size());
   embedding.frequency = upload(std::vector<R>(model.radial.frequency.begin(), model.radial.frequency.end()));
@@ -210,6 +208,7 @@ DeviceModel<R>::DeviceModel(const Model& model) {
   embedding.poly_p = R(model.radial.poly_p);
   embedding.xplor_on = R(model.radial.xplor_on);
   embedding.lmax = model.lmax_sh;
+  embedding.sh_normalized = model.sh_normalized;
   max_sh_size = embedding.sh_size();
 
   dim0 = model.irreps_embedding.dim();

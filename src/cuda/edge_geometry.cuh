@@ -27,6 +27,17 @@ FLASHTP_DEVICE void spherical_harmonics_backward(int lmax, const T* u, const T* 
   if constexpr (L > 0) spherical_harmonics_backward<T, L - 1>(lmax, u, Y, g, grad_u);
 }
 
+// Y_l *= r^l for l >= 1: the unnormalised harmonics r^l Y_l(u) of SevenNet
+// <= 0.9 from the normalised ones (or their gradients the other way).
+template <class T>
+FLASHTP_DEVICE void scale_by_radius(int lmax, T r, T* Y) {
+  T factor = T(1);
+  for (int l = 1, k = 1; l <= lmax; ++l) {
+    factor = factor * r;
+    for (int m = 0; m < 2 * l + 1; ++m, ++k) Y[k] = Y[k] * factor;
+  }
+}
+
 // (envelope, d envelope / dr): polynomial (p) or XPLOR switching.
 template <class T, class R>
 FLASHTP_DEVICE void envelope(const EmbeddingView<R>& m, T r, T& value_out, T& derivative_out) {
@@ -60,6 +71,7 @@ FLASHTP_DEVICE void edge_forward(const EmbeddingView<R>& m, const T* v, T* geo, 
   for (int a = 0; a < 3; ++a) geo[a] = v[a] / r;
   geo[3] = r;
   spherical_harmonics(m.lmax, geo, Y);
+  if (!m.sh_normalized) scale_by_radius(m.lmax, r, Y);
   T env, denv;
   envelope(m, r, env, denv);
   const R prefactor = R(2) / m.cutoff;
@@ -83,7 +95,17 @@ FLASHTP_DEVICE void edge_backward(const EmbeddingView<R>& m, const T* geo, const
   }
   // Y depends on u = v / |v|; du/dv = (I - u u^T) / r
   T grad_u[3] = {T(0), T(0), T(0)};
-  spherical_harmonics_backward(m.lmax, geo, Y, grad_Y, grad_u);
+  if (m.sh_normalized) {
+    spherical_harmonics_backward(m.lmax, geo, Y, grad_Y, grad_u);
+  } else {
+    // Y_l = r^l y_l(u): dY_l/dr = l Y_l / r, and dL/dy_l = r^l dL/dY_l.
+    T y[(kMaxL + 1) * (kMaxL + 1)];
+    for (int l = 1, k = 1; l <= m.lmax; ++l)
+      for (int q = 0; q < 2 * l + 1; ++q, ++k) grad_r += grad_Y[k] * T(l) * Y[k] / r;
+    spherical_harmonics(m.lmax, geo, y);
+    scale_by_radius(m.lmax, r, grad_Y);
+    spherical_harmonics_backward(m.lmax, geo, y, grad_Y, grad_u);
+  }
   const T radial_part = geo[0] * grad_u[0] + geo[1] * grad_u[1] + geo[2] * grad_u[2];
   for (int a = 0; a < 3; ++a) grad_v[a] = (grad_u[a] - geo[a] * radial_part) / r + grad_r * geo[a];
 }

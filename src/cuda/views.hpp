@@ -47,6 +47,7 @@ struct EmbeddingView {
   bool polynomial = true;
   R poly_p = 6, xplor_on = 0;
   int lmax = 0;
+  bool sh_normalized = true;  // false: Y_l carries r^l (SevenNet <= 0.9, Model::sh_normalized)
   FLASHTP_DEVICE int sh_size() const { return (lmax + 1) * (lmax + 1); }
 };
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -117,6 +118,52 @@ TEST_P(CudaReferenceCase, IdenticalRunToRun) {
 
 INSTANTIATE_TEST_SUITE_P(AllCheckpoints, CudaReferenceCase, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.model + "_" + info.param.structure; });
+
+// SevenNet <= 0.9 models, whose spherical harmonics carry r^l: the HfO2
+// example (deployed by SevenNet 0.8.6) against upstream's float32, and the
+// 0.9.x checkpoints of tests/data/legacy against the old SevenNet's float64.
+TEST(CudaUnnormalisedHarmonics, UpstreamExampleMatchesUpstreamFloat32) {
+  REQUIRE_DEVICE();
+#ifdef FLASHTP_CUDA_EMULATED
+  const std::vector<std::string> structures = {"tiny_triclinic"};
+#else
+  const std::vector<std::string> structures = {"tiny_triclinic", "hfo2_96", "hfo2_768"};
+#endif
+  const auto& model = model_named("upstream_example_hfo2");
+  ASSERT_FALSE(model.sh_normalized);
+  for (const auto& structure : structures) {
+    const CaseId id{"upstream_example_hfo2", structure};
+    const auto graph = graph_of(model, structure);
+    const auto d = deviation(flashtp::make_cuda_engine(model, Precision::float32)->compute(graph),
+                             reference_of(id)["float32"]);
+    report("cuda float32 vs upstream float32", id, d);
+    EXPECT_LE(d.energy_per_atom, 1e-5);
+    EXPECT_LE(d.force, 1e-4);
+  }
+}
+
+TEST(CudaUnnormalisedHarmonics, LegacyCheckpointsMatchOldSevenNetFloat64) {
+  REQUIRE_DEVICE();
+  const std::string dir = std::string(FLASHTP_TEST_DATA_DIR) + "/legacy/";
+  const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
+  int unnormalised = 0;
+  for (const auto& [name, entry] : refs["models"].items()) {
+    const auto model = flashtp::load_model(dir + name + ".pth");
+    unnormalised += model.sh_normalized ? 0 : 1;
+    auto engine = flashtp::make_cuda_engine(model, Precision::float64);
+    for (const auto& [structure, ref] : entry["cases"].items()) {
+#ifdef FLASHTP_CUDA_EMULATED
+      if (structure == "bulk_rand_40") continue;
+#endif
+      const auto d = deviation(engine->compute(graph_of(model, refs["structures"][structure])), ref);
+      report("cuda float64 vs old SevenNet float64", {name, structure}, d);
+      EXPECT_LE(d.energy_per_atom, 1e-9);
+      EXPECT_LE(d.force, 1e-8);
+      EXPECT_LE(d.virial, 1e-8);
+    }
+  }
+  EXPECT_GE(unnormalised, 2);  // the 0.9.0 and 0.9.1 files
+}
 
 // Every edge's sender replaced by a ghost copy of it: ghost features arrive
 // only through the exchange, gradients go back through it.
