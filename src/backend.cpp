@@ -1,5 +1,7 @@
 #include "backend.hpp"
 
+#include <iostream>
+
 #include "error.hpp"
 #if defined(FLASHTP_HAVE_CUDA)
 #include "cuda/cuda_engine.hpp"
@@ -32,7 +34,15 @@ std::unique_ptr<Engine> make_engine(const Model& model, Precision precision, Dev
 #if defined(FLASHTP_HAVE_CUDA)
   if (!gpu_available()) throw Error("device cuda: no CUDA device is visible to this process");
   use_cuda_device(gpu % gpu_count());
-  return make_cuda_engine(model, precision);
+  try {
+    return make_cuda_engine(model, precision);
+  } catch (const Error& e) {
+    // auto: a model the CUDA engine cannot take (a radial MLP wider than a
+    // block, a layer beyond the device's shared memory) still runs, on the CPU.
+    if (device == Device::cuda) throw;
+    std::cerr << "flashtp: " << e.what() << "; running the CPU engine instead\n";
+    return make_cpu_engine(model, precision);
+  }
 #else
   (void)gpu;
   throw Error("device cuda: this flashtp was built without CUDA (configure with -DFLASHTP_CUDA=ON)");

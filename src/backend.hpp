@@ -17,7 +17,9 @@ bool gpu_available();
 int gpu_count();  // 0 without CUDA or without a device
 
 // gpu: the device index for the CUDA engine (one GPU per MPI rank: the rank's
-// index on its node, modulo gpu_count()); ignored by the CPU engine.
+// index on its node, modulo gpu_count()); ignored by the CPU engine. With
+// Device::automatic a model the CUDA engine refuses runs on the CPU, with a
+// line on stderr saying why; Device::cuda throws instead.
 std::unique_ptr<Engine> make_engine(const Model& model, Precision precision, Device device, int gpu = 0);
 
 // Device memory held by the CUDA engines at most since the last reset, in
