@@ -118,4 +118,15 @@ Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool 
   return Irreps(out);
 }
 
+GateGroups gate_groups(const Irreps& irreps_out) {
+  std::vector<MulIrrep> scalars, gated;
+  for (const auto& s : irreps_out) (s.ir.l == 0 ? scalars : gated).push_back(s);
+  const int parity = Irreps(scalars).contains({0, 1}) ? 1 : -1;
+  std::vector<MulIrrep> gates;
+  for (const auto& g : gated) gates.push_back({g.mul, {0, parity}});
+  return {Irreps(scalars).simplify(), Irreps(gates).simplify(), Irreps(gated).simplify(), parity};
+}
+
+Irreps GateGroups::gate_input() const { return (scalars + gates + gated).sort().irreps.simplify(); }
+
 }  // namespace flashtp

@@ -71,4 +71,15 @@ Irreps full_tensor_product(const Irreps& a, const Irreps& b);
 // without odd irreps if even_only, each with multiplicity fix_mul if > 0.
 Irreps infer_irreps_out(const Irreps& x, const Irreps& filter, int drop_l, bool even_only, int fix_mul);
 
+// SevenNet's EquivariantGate(irreps_out) as e3nn's Gate sees it: the scalars,
+// one gate scalar per gated irrep (even if the scalars include an even one,
+// else odd), and the gated irreps, each group simplified. Its input is the
+// three groups concatenated and sorted (e3nn's _Sortcut): gate_input().
+struct GateGroups {
+  Irreps scalars, gates, gated;
+  int gate_parity;
+  Irreps gate_input() const;
+};
+GateGroups gate_groups(const Irreps& irreps_out);
+
 }  // namespace flashtp

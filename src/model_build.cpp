@@ -221,23 +221,19 @@ int num_weights(const Convolution& conv) {
 
 // SevenNet EquivariantGate(irreps_out) -> e3nn Gate(scalars, gates, gated).
 Gate make_gate(const Irreps& irreps_out, const json& act_scalar, const json& act_gate) {
-  std::vector<MulIrrep> scalars, gated;
-  for (const auto& s : irreps_out) (s.ir.l == 0 ? scalars : gated).push_back(s);
-  const int gate_parity = Irreps(scalars).contains({0, 1}) ? 1 : -1;
-  std::vector<MulIrrep> gates;
-  for (const auto& g : gated) gates.push_back({g.mul, {0, gate_parity}});
+  const GateGroups split = gate_groups(irreps_out);
   auto act_for = [](const json& table, int parity) {
     const std::string key = parity == 1 ? "e" : "o";
     if (!table.contains(key)) throw Error("activation for parity '" + key + "' missing in the config");
     return make_activation(table[key].get<std::string>());
   };
 
-  // e3nn _Sortcut: input = sort(scalars + gates + gated), each group simplified.
-  const Irreps groups[3] = {Irreps(scalars).simplify(), Irreps(gates).simplify(), Irreps(gated).simplify()};
+  // e3nn _Sortcut: input = sort(scalars + gates + gated).
+  const Irreps groups[3] = {split.scalars, split.gates, split.gated};
   const Irreps all = groups[0] + groups[1] + groups[2];
   const auto sorted = all.sort();
   Gate gate;
-  gate.in = sorted.irreps.simplify();
+  gate.in = split.gate_input();
   std::vector<int> offset_of(all.size());
   for (int k = 0; k < all.size(); ++k) offset_of[k] = sorted.irreps.offset(sorted.permutation[k]);
 
@@ -255,7 +251,7 @@ Gate make_gate(const Irreps& irreps_out, const json& act_scalar, const json& act
   std::vector<int> gate_channel;  // input index of each gate channel, in order
   for (int g = 0; g < groups[1].size(); ++g, ++k)
     for (int u = 0; u < groups[1][g].mul; ++u) gate_channel.push_back(offset_of[k] + u);
-  const Activation gate_act = gates.empty() ? Activation{} : act_for(act_gate, gate_parity);
+  const Activation gate_act = split.gates.size() == 0 ? Activation{} : act_for(act_gate, split.gate_parity);
   int channel = 0;
   for (int g = 0; g < groups[2].size(); ++g, ++k) {
     const auto& s = groups[2][g];

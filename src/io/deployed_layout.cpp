@@ -96,16 +96,6 @@ std::vector<ConvPath> convolution_paths(const Architecture& a, int t, bool sorte
   return paths;
 }
 
-Irreps gate_irreps_in(const Irreps& out) {
-  std::vector<MulIrrep> scalars, gated;
-  for (const auto& s : out) (s.ir.l == 0 ? scalars : gated).push_back(s);
-  const int gate_parity = Irreps(scalars).contains({0, 1}) ? 1 : -1;
-  std::vector<MulIrrep> gates;
-  for (const auto& g : gated) gates.push_back({g.mul, {0, gate_parity}});
-  const Irreps all = Irreps(scalars).simplify() + Irreps(gates).simplify() + Irreps(gated).simplify();
-  return all.sort().irreps.simplify();
-}
-
 Irreps tp_irreps_out(const Architecture& a, int t) {
   const bool reduced = a.reduce_last && t == a.num_layers() - 1;
   return infer_irreps_out(a.node[t], a.sh(), a.node[t + 1].lmax(), reduced, 0);
@@ -121,7 +111,7 @@ std::vector<ExpectedTensor> head_tensors(const Architecture& a) {
 std::vector<ExpectedTensor> layer_tensors(const Architecture& a, int t) {
   const std::string name = std::to_string(t) + "_";
   const Irreps& x = a.node[t];
-  const Irreps gate_in = gate_irreps_in(a.node[t + 1]);
+  const Irreps gate_in = gate_groups(a.node[t + 1]).gate_input();
   const Irreps out_tp = tp_irreps_out(a, t);
   std::vector<ExpectedTensor> out;
   if (a.self_connection[t] == "nequip")
