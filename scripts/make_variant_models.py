@@ -6,6 +6,25 @@ Needs the upstream model code (`pip install sevenn`, which brings torch and
 e3nn); the engine's tests only read what this writes, so CI needs neither.
     python3 scripts/make_variant_models.py tests/data/variants
 Every parameter is drawn at random (seeded), so each one matters.
+
+    python3 scripts/make_variant_models.py --references-only tests/data/variants
+leaves the checkpoints (.pth) as they are and only recomputes references.json
+from them. sevenn 0.13 runs on Debian's python3-torch (1.13, CPU):
+
+    apt-get install python3-torch python3-venv
+    python3 -m venv --system-site-packages /opt/sevenn13-venv
+    /opt/sevenn13-venv/bin/pip install sevenn==0.13.0 e3nn==0.5.1 torch_geometric==2.5.3 \
+        ase==3.23.0 'numpy<2' 'scipy<1.14'
+    /opt/sevenn13-venv/bin/python scripts/make_variant_models.py --references-only tests/data/variants
+
+The references are computed in float64 throughout, from the checkpoints as
+written: the model is built again with float64 as the default dtype and given
+the file's parameters and buffers except e3nn's Wigner 3j buffers (`_w3j_*`),
+whose float32 copies in the file would round the float64 model (they are
+checked to be the same numbers); the geometry (positions, edge vectors, cell
+volume) stays float64, although AtomGraphData.from_numpy_dict turns the arrays
+of the dict it is given into float32 tensors in place; and every tensor made
+during the forward pass is float64 (default dtype, one-hot embedding cast).
 """
 import copy
 import json
@@ -16,6 +35,7 @@ import numpy as np
 import torch
 from ase import Atoms
 
+import e3nn
 import sevenn
 import sevenn._const as _const
 from sevenn.atom_graph_data import AtomGraphData
@@ -90,16 +110,61 @@ def double_onehot(module, inputs, output):
     return output
 
 
+def load_checkpoint(path):
+    try:
+        return torch.load(path, map_location='cpu', weights_only=False)
+    except TypeError:  # torch < 1.13
+        return torch.load(path, map_location='cpu')
+
+
+def float64_model(config, state):
+    """The checkpoint's model built in float64. e3nn computes its Wigner 3j
+    buffers at build time in the default dtype; the file holds float32 copies
+    of them, which would round the float64 model, so those stay as built."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model = build_E3_equivariant_model(copy.deepcopy(config))
+    finally:
+        torch.set_default_dtype(default)
+    own = model.state_dict()
+    weights = {}
+    for key, value in state.items():
+        if '_w3j_' in key:
+            assert torch.allclose(value.double(), own[key], atol=1e-7), key
+        else:
+            weights[key] = value
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    assert not unexpected and all('_w3j_' in k for k in missing), (missing, unexpected)
+    model = model.double()
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        assert not t.is_floating_point() or t.dtype == torch.float64, (name, t.dtype)
+    model.eval()
+    for module in model.modules():
+        if type(module).__name__ == 'OnehotEmbedding':
+            module.register_forward_hook(double_onehot)
+    model.set_is_batch_data(False)
+    return model
+
+
 def evaluate(model, structure):
     atoms = Atoms(symbols=structure['species'], positions=structure['positions'],
                   cell=structure['cell'], pbc=structure['pbc'])
     graph = unlabeled_atoms_to_graph(atoms, model.cutoff, with_shift=False)
-    data = AtomGraphData.from_numpy_dict(graph)
+    # from_numpy_dict replaces the dict's float64 arrays by float32 tensors in
+    # place: give it a copy and take the floating-point values from the original
+    data = AtomGraphData.from_numpy_dict(copy.deepcopy(graph))
     for key, value in data.items():
         if torch.is_tensor(value) and value.is_floating_point():
-            # from the float64 numpy arrays, not the float32 tensors made of them
-            data[key] = torch.as_tensor(np.asarray(graph[key]), dtype=torch.float64).reshape(value.shape)
-    out = model(data)
+            assert isinstance(graph[key], np.ndarray) and graph[key].dtype == np.float64, key
+            data[key] = torch.as_tensor(graph[key], dtype=torch.float64).reshape(value.shape)
+    torch.set_default_dtype(torch.float64)  # for whatever the forward pass makes
+    try:
+        out = model(data)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    for key in ('inferred_total_energy', 'atomic_energy', 'inferred_force', 'inferred_stress'):
+        assert key not in out or out[key].dtype == torch.float64, (key, out[key].dtype)
     energy = out['inferred_total_energy'].item()
     atomic = out['atomic_energy'].reshape(-1).tolist()
     forces = out['inferred_force'].tolist()
@@ -113,36 +178,34 @@ def evaluate(model, structure):
                 num_edges=int(graph['edge_index'].shape[1]))
 
 
-def main(out_dir):
+def main(out_dir, references_only=False):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     refs = json.load(open(Path(__file__).resolve().parents[2] / 'shared/reference/references.json'))
     torch.set_default_dtype(torch.float32)
+    if not references_only:
+        for k, (name, overrides) in enumerate(VARIANTS.items()):
+            config = make_config(overrides)
+            torch.manual_seed(k)
+            model = build_E3_equivariant_model(copy.deepcopy(config))
+            perturb(model, seed=100 + k)
+            torch.save({'config': config, 'model_state_dict': model.state_dict(),
+                        'version': sevenn.__version__}, out / f'{name}.pth')
     cases = {}
-    for k, (name, overrides) in enumerate(VARIANTS.items()):
-        config = make_config(overrides)
-        torch.manual_seed(k)
-        model = build_E3_equivariant_model(copy.deepcopy(config))
-        perturb(model, seed=100 + k)
-        torch.save({'config': config, 'model_state_dict': model.state_dict(),
-                    'version': sevenn.__version__}, out / f'{name}.pth')
-        # e3nn bakes its coupling tensors in the default dtype at build time:
-        # the float64 reference must be built in float64, then given the weights.
-        torch.set_default_dtype(torch.float64)
-        state = model.state_dict()
-        model = build_E3_equivariant_model(copy.deepcopy(config))
-        model.load_state_dict(state)
-        torch.set_default_dtype(torch.float32)
-        model.eval()
-        for module in model.modules():
-            if type(module).__name__ == 'OnehotEmbedding':
-                module.register_forward_hook(double_onehot)
-        model.set_is_batch_data(False)
+    for name in VARIANTS:
+        checkpoint = load_checkpoint(out / f'{name}.pth')
+        model = float64_model(checkpoint['config'], checkpoint['model_state_dict'])
         for sname in STRUCTURES:
             cases.setdefault(name, {})[sname] = evaluate(model, refs['structures'][sname])
-    json.dump({'generator': {'sevenn': sevenn.__version__, 'torch': torch.__version__},
-               'structures': STRUCTURES, 'cases': cases}, open(out / 'references.json', 'w'))
+    generator = {'sevenn': sevenn.__version__, 'e3nn': e3nn.__version__, 'torch': torch.__version__}
+    json.dump({'generator': generator, 'structures': STRUCTURES, 'cases': cases},
+              open(out / 'references.json', 'w'))
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    args = sys.argv[1:]
+    references_only = '--references-only' in args
+    args = [a for a in args if a != '--references-only']
+    if len(args) != 1:
+        sys.exit(__doc__)
+    main(args[0], references_only)
