@@ -1,7 +1,7 @@
 """What LAMMPS users rely on beyond energy and forces: per-atom energy and
 virial summing to the global ones (compute pe/atom, stress/atom, press),
 non-consecutive atom ids, several types sharing one element, float32,
-and minimize."""
+minimize, and SevenNet's own legacy example model read from its deployed .pt."""
 import os
 import random
 
@@ -83,4 +83,17 @@ checks.true("minimize lowers the energy", r5.value("pe") < want["energy"] - 0.5,
 checks.true("minimize reduces |F| 20-fold", r5.value("fnorm") < r5.value("fnorm0") / 20,
             f"(fnorm {r5.value('fnorm0')} -> {r5.value('fnorm')})")
 print(f"minimize: {want['energy']:.6f} -> {r5.value('pe'):.6f} eV, |F| {r5.value('fnorm0'):.2e} -> {r5.value('fnorm'):.2e}")
+
+# SevenNet's example model as users have it (deployed by SevenNet 0.8.6, its
+# harmonics unnormalised), read natively from the .pt: upstream float32 within
+# float32 noise. hfo2_96's type 3 has no atoms; it is mapped to Hf.
+example = os.path.join(args.reference, ref["models"]["upstream_example_hfo2"]["file"])
+want = next(c["float32"] for c in ref["cases"] if c["model"] == "upstream_example_hfo2" and c["structure"] == "hfo2_96")
+r6 = h.run(args, h.setup(args, "hfo2_96", example).replace(h.TYPE_ELEMENTS, "Hf O Hf") + h.PRINT_RESULTS)
+n6 = int(r6.value("atoms"))
+checks.close("example .pt: energy/atom vs upstream float32", r6.value("pe") / n6, want["energy"] / n6, 1e-5)
+f6 = r6.dump("forces.dump", ["fx", "fy", "fz"])
+worst = max(abs(f6[i + 1][a] - want["forces"][i][a]) for i in range(n6) for a in range(3))
+checks.close("example .pt: forces vs upstream float32", worst, 0.0, 1e-4)
+print(f"example .pt: E {r6.value('pe'):.8f} (upstream float32 {want['energy']:.8f}), max |dF| {worst:.2e}")
 checks.finish()
