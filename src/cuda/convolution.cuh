@@ -16,6 +16,8 @@
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
 //   and back through the hidden layers and the geometry to dL/dr_e. Every
 //   sum has one writer and a fixed order: no atomics, results reproducible.
+//   Two blocks per SM (at most 128 registers a thread): dL/da accumulates in
+//   shared memory, so registers hold it only during each slot pass's GEMM.
 #pragma once
 #include <cstdint>
 
@@ -163,10 +165,9 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
 }
 
 template <class T, int EC, int THREADS>
-FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
-                                         const int64_t* sender_edges, const int* center, const int* neighbor,
-                                         const T* vec, const T* h, const T* grad_message, T* partial,
-                                         T* grad_vec) {
+FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
+    ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int64_t* sender_edges,
+    const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial, T* grad_vec) {
   using R = real_t<T>;
   const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
   const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true);
