@@ -26,4 +26,8 @@ struct Graph {
   int64_t num_edges() const { return static_cast<int64_t>(center.size()); }
 };
 
+// Throws flashtp::Error unless every edge vector is finite and nonzero (NaN
+// positions, atoms on top of each other): what every engine checks per step.
+void check_edge_vectors(const Graph& g);
+
 }  // namespace flashtp

@@ -165,12 +165,7 @@ class CpuEngine final : public Engine {
     if (static_cast<int>(g.species.size()) != g.num_nodes) throw Error("graph: one species per node expected");
     for (int s : g.species)
       if (s < 0 || s >= model_.num_species()) throw Error("graph: species index out of range");
-    for (int64_t e = 0; e < g.num_edges(); ++e) {
-      const auto& v = g.vec[e];
-      const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-      if (!std::isfinite(r2)) throw Error("edge vector is not finite (NaN or infinite positions?)");
-      if (r2 == 0.0) throw Error("two atoms sit on top of each other (zero-length edge)");
-    }
+    check_edge_vectors(g);
   }
 
   // message_i = (1/denominator) sum over edges (i, j) of TP(h_j, Y_e, radial(emb_e))

@@ -1,6 +1,5 @@
 #include "cuda/graph_layout.hpp"
 
-#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -33,14 +32,6 @@ std::vector<int64_t> tiles_of(const std::vector<int64_t>& start, int64_t target)
 }
 
 }  // namespace
-
-void check_edge_vectors(const Graph& g) {
-  for (const auto& v : g.vec) {
-    const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-    if (!std::isfinite(r2)) throw Error("edge vector is not finite (NaN or infinite positions?)");
-    if (r2 == 0.0) throw Error("two atoms sit on top of each other (zero-length edge)");
-  }
-}
 
 GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges) {
   validate(g, num_species, have_ghost_exchange);

@@ -20,7 +20,4 @@ struct GraphLayout {
 // checks). Tiles hold whole atoms and about tile_edges edges each.
 GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges);
 
-// The per-step part of those checks: every edge vector finite and nonzero.
-void check_edge_vectors(const Graph& g);
-
 }  // namespace flashtp::cuda
