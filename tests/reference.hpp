@@ -1,5 +1,8 @@
 // Access to ../shared/reference: the numbers upstream SevenNet computes.
 #pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <string>
@@ -7,7 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "model.hpp"
-#include "structure.hpp"
+#include "result.hpp"
+#include "structure_json.hpp"
 
 namespace flashtp::test {
 
@@ -28,22 +32,30 @@ inline const nlohmann::json& load_json(const std::string& relative) {
 
 inline const nlohmann::json& references() { return load_json("references.json"); }
 
-// A structure of references.json ("structures"), with every atom given the
-// model's species index of its element.
-inline Structure reference_structure(const nlohmann::json& s, const Model& model, std::vector<int>& species) {
-  Structure out;
-  for (int a = 0; a < 3; ++a) {
-    out.pbc[a] = s["pbc"][a].get<bool>();
-    for (int b = 0; b < 3; ++b) out.cell[a][b] = s["cell"][a][b].get<double>();
+// Largest relative deviations from a reference: energy, forces, virial, each
+// relative to the largest magnitude of its kind (at least 1); the virial's is
+// 0 where the reference has none (open boundaries).
+inline std::array<double, 3> relative_deviation(const Result& r, const nlohmann::json& ref) {
+  const double e = ref["energy"].get<double>();
+  std::array<double, 3> d = {std::abs(r.energy - e) / std::max(1.0, std::abs(e)), 0, 0};
+  double f_max = 1, f_dev = 0;
+  for (size_t i = 0; i < r.forces.size(); ++i)
+    for (int a = 0; a < 3; ++a) {
+      const double f = ref["forces"][i][a].get<double>();
+      f_max = std::max(f_max, std::abs(f));
+      f_dev = std::max(f_dev, std::abs(r.forces[i][a] - f));
+    }
+  d[1] = f_dev / f_max;
+  if (!ref["virial"].is_null()) {
+    double w_max = 1, w_dev = 0;
+    for (int k = 0; k < 6; ++k) {
+      const double w = ref["virial"][k].get<double>();
+      w_max = std::max(w_max, std::abs(w));
+      w_dev = std::max(w_dev, std::abs(r.virial[k] - w));
+    }
+    d[2] = w_dev / w_max;
   }
-  species.clear();
-  for (size_t k = 0; k < s["positions"].size(); ++k) {
-    out.positions.push_back({s["positions"][k][0].get<double>(), s["positions"][k][1].get<double>(), s["positions"][k][2].get<double>()});
-    out.types.push_back(1);
-    out.tags.push_back(static_cast<int64_t>(k) + 1);
-    species.push_back(model.species_index(s["species"][k].get<std::string>()));
-  }
-  return out;
+  return d;
 }
 
 }  // namespace flashtp::test

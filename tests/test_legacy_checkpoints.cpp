@@ -24,6 +24,8 @@
 
 namespace {
 
+using flashtp::test::relative_deviation;
+
 using nlohmann::json;
 
 const std::string kLegacy = std::string(FLASHTP_SOURCE_DIR) + "/tests/data/legacy/";
@@ -43,31 +45,6 @@ flashtp::Graph graph_of(const flashtp::Model& model, const std::string& structur
   std::vector<int> species;
   const auto atoms = flashtp::test::reference_structure(legacy_references()["structures"][structure], model, species);
   return flashtp::build_graph(atoms, species, model.cutoff());
-}
-
-// Largest relative deviations from a reference: energy, forces, virial, each
-// relative to the largest magnitude of its kind (at least 1).
-std::array<double, 3> relative_deviation(const flashtp::Result& r, const json& ref) {
-  const double e = ref["energy"].get<double>();
-  std::array<double, 3> d = {std::abs(r.energy - e) / std::max(1.0, std::abs(e)), 0, 0};
-  double f_max = 1, f_dev = 0;
-  for (size_t i = 0; i < r.forces.size(); ++i)
-    for (int a = 0; a < 3; ++a) {
-      const double f = ref["forces"][i][a].get<double>();
-      f_max = std::max(f_max, std::abs(f));
-      f_dev = std::max(f_dev, std::abs(r.forces[i][a] - f));
-    }
-  d[1] = f_dev / f_max;
-  if (!ref["virial"].is_null()) {
-    double w_max = 1, w_dev = 0;
-    for (int k = 0; k < 6; ++k) {
-      const double w = ref["virial"][k].get<double>();
-      w_max = std::max(w_max, std::abs(w));
-      w_dev = std::max(w_dev, std::abs(r.virial[k] - w));
-    }
-    d[2] = w_dev / w_max;
-  }
-  return d;
 }
 
 // ---- the old SevenNet's own results ---------------------------------------------

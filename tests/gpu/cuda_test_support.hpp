@@ -17,6 +17,7 @@
 #include "io/lammps_data.hpp"
 #include "model_file.hpp"
 #include "neighbor.hpp"
+#include "../structure_json.hpp"
 
 namespace flashtp::test {
 
@@ -75,22 +76,10 @@ inline Graph graph_of(const Model& model, const std::string& structure) {
   return build_graph(atoms, species, model.cutoff());
 }
 
-// The graph of a structure given as JSON (cell, pbc, positions, species), as
-// tests/data/legacy/references.json holds them.
+// The graph of a structure given as JSON (tests/data/legacy/references.json).
 inline Graph graph_of(const Model& model, const nlohmann::json& s) {
-  Structure atoms;
   std::vector<int> species;
-  for (int a = 0; a < 3; ++a) {
-    atoms.pbc[a] = s["pbc"][a].get<bool>();
-    for (int b = 0; b < 3; ++b) atoms.cell[a][b] = s["cell"][a][b].get<double>();
-  }
-  for (size_t k = 0; k < s["positions"].size(); ++k) {
-    const auto& p = s["positions"][k];
-    atoms.positions.push_back({p[0].get<double>(), p[1].get<double>(), p[2].get<double>()});
-    atoms.types.push_back(1);
-    atoms.tags.push_back(static_cast<int64_t>(k) + 1);
-    species.push_back(model.species_index(s["species"][k].get<std::string>()));
-  }
+  const Structure atoms = reference_structure(s, model, species);
   return build_graph(atoms, species, model.cutoff());
 }
 
