@@ -3,8 +3,9 @@
 // Forward (one block per tile of centre atoms, edges in CSR order):
 //   per chunk of EC edges:  geometry (r, u, Bessel x envelope, Y) -> radial
 //   MLP hidden layers -> for each slot s = (path, u), one per thread:
-//     w[e] = sum_k a[e][k] W[k][s]          (the MLP's last layer, EC edges at once)
-//     m_i[s] += w[e] TP_path(h_j[u], Y_e)   (sparse Clebsch-Gordan, registers)
+//     w[e][s] = sum_k a[e][k] W[k][s]       (the MLP's last layer: each warp's
+//                                            32 slots x EC edges as one GEMM)
+//     m_i[s] += w[e][s] TP_path(h_j[u], Y_e) (sparse Clebsch-Gordan, registers)
 //   Per-edge weights and messages never leave the block; each message entry
 //   has one writer (its slot's thread), summed in CSR order.
 //
@@ -14,39 +15,44 @@
 //     dL/dY_e    += w[e] sum C h_j[u] g_i[u]   (summed over the warp, then
 //                                               over warps in a fixed order),
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
+//   float's two weight GEMMs on the tensor cores (warp_gemm.cuh) when K is a
+//   multiple of 16, the others as per-thread FMA loops,
 //   and back through the hidden layers and the geometry to dL/dr_e. Every
 //   sum has one writer and a fixed order: no atomics, results reproducible.
 //   Two blocks per SM (at most 128 registers a thread): dL/da accumulates in
-//   shared memory, so registers hold it only during each slot pass's GEMM.
+//   shared memory.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "cuda/block_mlp.cuh"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/edge_geometry.cuh"
+#include "cuda/warp_gemm.cuh"
 
 namespace flashtp::cuda {
 
-// Shared memory of the fused kernels, in elements of T (then EC ints).
+// Shared memory of the fused kernels, in elements of T (then EC ints), each
+// array 32-byte aligned for the tensor cores.
 struct ConvShared {
   int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
-  int row;  // stride of a slot's row of per-edge weights (EC + 1: no bank conflicts)
+  int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
   FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
                             bool backward) {
     int at = 0;
     auto take = [&at](int n) {
       const int start = at;
-      at += n;
+      at += (n + 7) / 8 * 8;
       return start;
     };
-    row = EC + 1;
+    row = threads + 4;
     geo = take(4 * EC);
     emb = take(num_basis * EC);
     Y = take(sh_size * EC);
     ping = take(width * EC);
     pong = take(width * EC);
     aT = take(K * EC);
-    wt = take(threads * row);
+    wt = take(EC * row);
     z = take(backward ? depth * width * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
     total = at;
@@ -94,20 +100,85 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z,
   block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
 }
 
-// w[e] = sum_k aT[k][e] W[k][s] for the chunk's EC edges, into this thread's row.
+// The weight GEMMs run on the tensor cores: float, and K a multiple of 16.
+template <class T, class R>
+FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
+  return std::is_same_v<T, float> && cv.K % 16 == 0;
+}
+
+// wt[e][c] = sum_k aT[k][e] W[k][q0 + c]: the chunk's per-edge weights of this
+// warp's slots q0 + c, c in [32 w, 32 w + 32) for warp w, so that each thread
+// then reads its own column. Starts and ends with a warp barrier (the tensor
+// cores write the columns of the warp's other lanes).
 template <class T, class R, int EC>
-FLASHTP_DEVICE_ONLY void slot_weights(const ConvView<R>& cv, const T* aT, int s, T* row) {
+FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int q0, T* wt, int ld) {
+  const int c0 = warp_id() * kWarpSize;
+  if (q0 + c0 >= cv.num_slots) return;  // slots come in whole warps
+  sync_warp();
+  if constexpr (std::is_same_v<T, float>) {
+    if (tensor_core_gemms<T>(cv)) {
+      static_assert(EC % 16 == 0, "tensor-core tiles are 16 edges");
+      warp_gemm<EC / 16, 2, Major::column, Major::row>(cv.K, aT, EC, cv.last + q0 + c0, cv.num_slots, wt + c0, ld,
+                                                       false);
+      sync_warp();
+      return;
+    }
+  }
+  const int c = c0 + lane_id();
   T w[EC];
   FLASHTP_UNROLL
   for (int e = 0; e < EC; ++e) w[e] = T(0);
   for (int k = 0; k < cv.K; ++k) {
-    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + s];
+    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + q0 + c];
     const T* a = aT + k * EC;
     FLASHTP_UNROLL
     for (int e = 0; e < EC; ++e) w[e] += a[e] * wk;
   }
   FLASHTP_UNROLL
-  for (int e = 0; e < EC; ++e) row[e] = w[e];
+  for (int e = 0; e < EC; ++e) wt[e * ld + c] = w[e];
+  sync_warp();
+}
+
+// grad_a[e][k] += sum_c gw[e][c] W[k][q0 + c] over the pass's slots
+// (c < slots_here), gw = wt holding dL/dw. Between block barriers.
+template <class T, class R, int EC, int THREADS>
+FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const T* wt, int ld, int q0, int slots_here,
+                                                   T* grad_a) {
+  const int K = cv.K, tid = static_cast<int>(threadIdx.x);
+  if constexpr (std::is_same_v<T, float>) {
+    if (tensor_core_gemms<T>(cv)) {  // 16 x 16 tiles of grad_a, one warp each
+      for (int t = warp_id(); t < EC / 16 * (K / 16); t += THREADS / kWarpSize) {
+        const int e0 = 16 * (t % (EC / 16)), k0 = 16 * (t / (EC / 16));
+        warp_gemm<1, 1, Major::row, Major::row>(slots_here, wt + e0 * ld, ld,
+                                                cv.last_transpose + static_cast<size_t>(q0) * K + k0, K,
+                                                grad_a + e0 * K + k0, K, true);
+      }
+      return;
+    }
+  }
+  // grad_a[e][k] owned by one thread: k = tid % K, edges [first, first + owned)
+  const int groups = THREADS / K, per_thread = (EC + groups - 1) / groups;
+  const int kk = tid % K, first = (tid / K) * per_thread;
+  const int left = tid / K < groups ? EC - first : 0;
+  const int owned = left <= 0 ? 0 : (left < per_thread ? left : per_thread);
+  if (owned == 0) return;
+  T sum[EC];
+  FLASHTP_UNROLL
+  for (int r = 0; r < EC; ++r) sum[r] = T(0);
+  for (int c = 0; c < slots_here; ++c) {
+    const R wk = cv.last_transpose[static_cast<size_t>(q0 + c) * K + kk];
+    const T* g = wt + first * ld + c;
+    FLASHTP_UNROLL
+    for (int r = 0; r < EC; ++r) {  // unrolled so sum stays in registers; only `owned` of them
+      if (r == owned) break;
+      sum[r] += g[r * ld] * wk;
+    }
+  }
+  FLASHTP_UNROLL
+  for (int r = 0; r < EC; ++r) {
+    if (r == owned) break;
+    grad_a[(first + r) * K + kk] += sum[r];
+  }
 }
 
 template <class T, int EC, int THREADS>
@@ -118,8 +189,8 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
   const int ns = em.sh_size(), width = hidden_buffer_width(cv);
   const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false);
   T* sm = reinterpret_cast<T*>(shared_memory());
-  T* Y = sm + L.Y;
-  T* row = sm + L.wt + threadIdx.x * L.row;
+  T *Y = sm + L.Y, *wt = sm + L.wt;
+  const T* weights = wt + threadIdx.x;  // this thread's slot: weights[e * L.row]
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
@@ -129,8 +200,8 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
 
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
       const int s = q0 + static_cast<int>(threadIdx.x);
+      warp_slot_weights<T, R, EC>(cv, sm + L.aT, q0, wt, L.row);
       if (s >= cv.num_slots) continue;  // whole warps: slots come in multiples of 32
-      slot_weights<T, R, EC>(cv, sm + L.aT, s, row);
       const int* slot = cv.slots + s * kSlotFields;
       const bool active = slot[1] != 0;
       dispatch_coupling(slot[0], [&](auto coupling) {
@@ -155,7 +226,7 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
             open = i;
           }
           const T* x = h + static_cast<size_t>(neighbor[c0 + e]) * cv.x_dim + slot[2];
-          C::forward(x, Y + ns * e, row[e], acc);
+          C::forward(x, Y + ns * e, weights[e * L.row], acc);
         }
         flush();
       });
@@ -175,13 +246,8 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
   T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
   T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
   int* edge = reinterpret_cast<int*>(sm + L.total);
-  T* row = wt + threadIdx.x * L.row;
+  T* weights = wt + threadIdx.x;  // this thread's slot: weights[e * L.row], w then dL/dw
   const int tid = static_cast<int>(threadIdx.x);
-  // dL/da[e][k] ownership in the block GEMM: k = tid % K, edges [first, first + per_thread)
-  const int groups = THREADS / K, per_thread = (EC + groups - 1) / groups;
-  const int kk = tid % K, first = (tid / K) * per_thread;
-  const int left = tid / K < groups ? EC - first : 0;
-  const int owned = left <= 0 ? 0 : (left < per_thread ? left : per_thread);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
@@ -190,13 +256,12 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     chunk_geometry<T, R, EC>(em, vec, c0, sender_edges, n, geo, emb, Y, edge);
     chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
 
-    // dL/da accumulates in ping (free once the hidden layers have run), each
-    // entry owned by one thread, so registers hold it only during the GEMM.
-    for (int r = 0; r < owned; ++r) ping[(first + r) * K + kk] = T(0);
+    // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
+    for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
       const int s = q0 + tid;
+      warp_slot_weights<T, R, EC>(cv, aT, q0, wt, L.row);
       if (s < cv.num_slots) {  // whole warps
-        slot_weights<T, R, EC>(cv, aT, s, row);
         const int* slot = cv.slots + s * kSlotFields;
         const bool active = slot[1] != 0;
         dispatch_coupling(slot[0], [&](auto coupling) {
@@ -223,36 +288,20 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
             T gy[C::sh_dim];
             FLASHTP_UNROLL
             for (int m = 0; m < C::sh_dim; ++m) gy[m] = T(0);
-            const T gw = C::backward(h + static_cast<size_t>(j) * cv.x_dim + slot[2], Y + ns * e, row[e],
+            const T gw = C::backward(h + static_cast<size_t>(j) * cv.x_dim + slot[2], Y + ns * e,
+                                     weights[e * L.row],
                                      grad_message + static_cast<size_t>(i) * cv.mid_dim + slot[3], gx, gy);
-            row[e] = active ? gw : T(0);
-            warp_sum_add<C::sh_dim>(gy, gY + (warp_id() * EC + e) * ns + C::sh_offset);
+            weights[e * L.row] = active ? gw : T(0);
+            // Y_0 is the constant 1: its gradient reaches no force
+            if constexpr (C::sh_offset > 0) warp_sum_add<C::sh_dim>(gy, gY + (warp_id() * EC + e) * ns + C::sh_offset);
           }
           flush();
         });
       }
       sync_block();
-      // dL/da[e][k] += sum over this chunk's slots of dL/dw[e][s] W[k][s]
+      // dL/da[e][k] += sum over this pass's slots of dL/dw[e][s] W[k][s]
       const int slots_here = cv.num_slots - q0 < THREADS ? cv.num_slots - q0 : THREADS;
-      if (owned > 0) {
-        T grad_a[EC];
-        FLASHTP_UNROLL
-        for (int r = 0; r < EC; ++r) grad_a[r] = T(0);
-        for (int c = 0; c < slots_here; ++c) {
-          const R wk = cv.last_transpose[static_cast<size_t>(q0 + c) * K + kk];
-          const T* g = wt + c * L.row + first;
-          FLASHTP_UNROLL
-          for (int r = 0; r < EC; ++r) {  // unrolled so grad_a stays in registers; only `owned` of them
-            if (r == owned) break;
-            grad_a[r] += g[r] * wk;
-          }
-        }
-        FLASHTP_UNROLL
-        for (int r = 0; r < EC; ++r) {
-          if (r == owned) break;
-          ping[(first + r) * K + kk] += grad_a[r];
-        }
-      }
+      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, slots_here, ping);
       sync_block();
     }
     // ping holds dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order

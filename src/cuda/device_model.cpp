@@ -28,6 +28,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   const Irreps& out = transpose ? def.in : def.out;
   std::vector<int> segments, paths;
   std::vector<size_t> order;  // model path index of each entry of `paths`
+  int widest_path = 0, widest_segment = 0;
   for (int o = 0; o < out.size(); ++o) {
     const int begin = static_cast<int>(order.size());
     for (size_t p = 0; p < def.paths.size(); ++p) {
@@ -37,8 +38,10 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
       if (seg_out != o) continue;
       order.push_back(p);
       paths.insert(paths.end(), {in.offset(seg_in), in[seg_in].mul, 0});
+      widest_path = std::max(widest_path, in[seg_in].dim());
     }
     segments.insert(segments.end(), {out.offset(o), out[o].mul, out[o].ir.dim(), begin, static_cast<int>(order.size())});
+    widest_segment = std::max(widest_segment, out[o].dim());
   }
   std::vector<R> weights;
   for (const Linear* v : variants) {
@@ -57,6 +60,8 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   view.in_dim = in.dim();
   view.out_dim = out.dim();
   view.num_segments = out.size();
+  view.widest_path = widest_path;
+  view.widest_segment = widest_segment;
   view.segments = upload(segments);
   view.paths = upload(paths);
   view.weight = upload(weights);

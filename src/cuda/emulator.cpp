@@ -50,6 +50,7 @@ struct Block {
 };
 
 void barrier() { current.owner->barrier.wait(); }
+void warp_barrier() { current.owner->warp_barriers[current.thread.x / kWarpSize]->wait(); }
 
 double exchange_xor(double v, int mask) {
   Block& b = *current.owner;

@@ -35,6 +35,7 @@ struct ThreadState {
 extern thread_local ThreadState current;
 
 void barrier();
+void warp_barrier();
 double exchange_xor(double v, int mask);
 
 // Runs body once per CUDA thread of every block.
@@ -44,6 +45,7 @@ void run(unsigned grid, unsigned block, size_t shared_bytes, const std::function
 
 inline unsigned char* shared_memory() { return emulator::current.shared; }
 inline void sync_block() { emulator::barrier(); }
+inline void sync_warp() { emulator::warp_barrier(); }
 inline int lane_id() { return static_cast<int>(emulator::current.thread.x) % kWarpSize; }
 inline int warp_id() { return static_cast<int>(emulator::current.thread.x) / kWarpSize; }
 inline float shuffle_xor(float v, int mask) { return static_cast<float>(emulator::exchange_xor(v, mask)); }

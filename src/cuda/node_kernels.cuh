@@ -10,7 +10,7 @@
 namespace flashtp::cuda {
 
 constexpr int kNodeThreads = 128;
-constexpr int kLinearRows = 8;  // rows per thread: each weight is loaded once per 8 atoms
+constexpr int kLinearRows = 16;  // rows per thread: each weight is loaded once per 16 atoms
 
 inline unsigned blocks_for(int64_t work) { return static_cast<unsigned>((work + kNodeThreads - 1) / kNodeThreads); }
 
@@ -26,40 +26,92 @@ FLASHTP_KERNEL void embed(const R* table, int dim, const int* species, int rows,
   out[idx] = T(table[static_cast<int64_t>(species[idx / dim]) * dim + idx % dim]);
 }
 
-// y (+)= L(x) on rows; grid: row tiles of kLinearRows x chunks of kNodeThreads outputs.
+// Blocks of linear_rows: row tiles x output segments x chunks of a segment
+// (as many per segment as its widest has; the surplus blocks exit at once).
+template <class R>
+FLASHTP_DEVICE int linear_segment_chunks(const LinearView<R>& L) {
+  return (L.widest_segment + kNodeThreads - 1) / kNodeThreads;
+}
+template <class R>
+inline unsigned linear_blocks(const LinearView<R>& L, int rows) {
+  const unsigned tiles = static_cast<unsigned>((rows + kLinearRows - 1) / kLinearRows);
+  return tiles * static_cast<unsigned>(L.num_segments * linear_segment_chunks(L));
+}
+constexpr int kSlabColumns = 256;  // a staged slab holds at most this many input columns of kLinearRows rows
+template <class T, class R>
+inline size_t linear_shared_bytes(const LinearView<R>& L) {
+  return static_cast<size_t>(L.widest_path < kSlabColumns ? L.widest_path : kSlabColumns) * kLinearRows * sizeof(T);
+}
+
+// The kLinearRows rows of column c of a staged slab, slab[c * kLinearRows + r].
+template <class T>
+FLASHTP_DEVICE_ONLY void load_slab_column(const T* column, T (&out)[kLinearRows]) {
+  FLASHTP_UNROLL
+  for (int r = 0; r < kLinearRows; ++r) out[r] = column[r];
+}
+#if defined(__CUDACC__)
+__device__ __forceinline__ void load_slab_column(const float* column, float (&out)[kLinearRows]) {
+  static_assert(kLinearRows % 4 == 0, "whole float4s");
+  FLASHTP_UNROLL
+  for (int q = 0; q < kLinearRows / 4; ++q) {
+    const float4 v = reinterpret_cast<const float4*>(column)[q];
+    out[4 * q] = v.x, out[4 * q + 1] = v.y, out[4 * q + 2] = v.z, out[4 * q + 3] = v.w;
+  }
+}
+#endif
+
+// y (+)= L(x) on rows. A block takes kLinearRows rows and up to kNodeThreads
+// outputs o = (v, m) of one segment; for each path into the segment it stages
+// the path's input slab x[rows][u, m] in shared memory (column-major, so a
+// thread reads its rows as float4s; at most kSlabColumns at a time) and accumulates
+//   y[r][v, m] += sum_u x[r][u, m] W[u][v].
 template <class T, class R>
 FLASHTP_KERNEL void linear_rows(LinearView<R> L, const T* x, int x_stride, T* y, int y_stride, int rows,
                                 const int* species, int accumulate) {
-  const int chunks = (L.out_dim + kNodeThreads - 1) / kNodeThreads;
-  const int o = static_cast<int>(blockIdx.x % chunks) * kNodeThreads + static_cast<int>(threadIdx.x);
-  const int r0 = static_cast<int>(blockIdx.x / chunks) * kLinearRows;
-  if (o >= L.out_dim) return;
-  int s = 0;
-  while (s + 1 < L.num_segments && L.segments[(s + 1) * kSegmentFields] <= o) ++s;
-  const int* seg = L.segments + s * kSegmentFields;
-  const int mul_out = seg[1], d = seg[2], v = (o - seg[0]) / d, m = (o - seg[0]) % d;
+  const int seg_chunks = linear_segment_chunks(L), per_tile = L.num_segments * seg_chunks;
+  const int r0 = static_cast<int>(blockIdx.x) / per_tile * kLinearRows;
+  const int* seg = L.segments + static_cast<int>(blockIdx.x) % per_tile / seg_chunks * kSegmentFields;
+  const int mul_out = seg[1], d = seg[2];
+  const int chunk0 = static_cast<int>(blockIdx.x) % seg_chunks * kNodeThreads;
+  if (chunk0 >= mul_out * d) return;  // the whole block
+  const int local = chunk0 + static_cast<int>(threadIdx.x);
+  const bool live = local < mul_out * d;  // every thread stages; live ones compute
+  const int o = seg[0] + local, v = local / d, m = local % d;
+  T* slab = reinterpret_cast<T*>(shared_memory());
 
   T acc[kLinearRows];
   const R* W[kLinearRows];
   FLASHTP_UNROLL
   for (int r = 0; r < kLinearRows; ++r) {
     const int row = r0 + r < rows ? r0 + r : rows - 1;
-    acc[r] = accumulate ? y[static_cast<int64_t>(row) * y_stride + o] : T(0);
-    if (L.bias) acc[r] += L.bias[o];
+    acc[r] = live && accumulate ? y[static_cast<int64_t>(row) * y_stride + o] : T(0);
+    if (live && L.bias) acc[r] += L.bias[o];
     W[r] = L.weight + (L.variant_stride ? static_cast<int64_t>(species[row]) * L.variant_stride : 0);
   }
+  const int slab_u = kSlabColumns / d;  // channels u per slab
   for (int p = seg[3]; p < seg[4]; ++p) {
     const int* path = L.paths + p * kPathFields;
-    for (int u = 0; u < path[1]; ++u) {
-      const int xc = path[0] + u * d + m, wi = path[2] + u * mul_out + v;
-      const R shared_w = W[0][wi];  // one weight for all rows unless they are per species
-      FLASHTP_UNROLL
-      for (int r = 0; r < kLinearRows; ++r) {
+    for (int u0 = 0; u0 < path[1]; u0 += slab_u) {
+      const int u1 = u0 + slab_u < path[1] ? u0 + slab_u : path[1], width = (u1 - u0) * d;
+      sync_block();  // the last slab is spent
+      for (int idx = threadIdx.x; idx < width * kLinearRows; idx += blockDim.x) {
+        const int c = idx % width, r = idx / width;
         const int row = r0 + r < rows ? r0 + r : rows - 1;
-        acc[r] += x[static_cast<int64_t>(row) * x_stride + xc] * (L.variant_stride ? W[r][wi] : shared_w);
+        slab[c * kLinearRows + r] = x[static_cast<int64_t>(row) * x_stride + path[0] + u0 * d + c];
+      }
+      sync_block();
+      if (!live) continue;
+      for (int u = u0; u < u1; ++u) {
+        const int wi = path[2] + u * mul_out + v;
+        const R shared_w = W[0][wi];  // one weight for all rows unless they are per species
+        T xs[kLinearRows];
+        load_slab_column(slab + ((u - u0) * d + m) * kLinearRows, xs);
+        FLASHTP_UNROLL
+        for (int r = 0; r < kLinearRows; ++r) acc[r] += xs[r] * (L.variant_stride ? W[r][wi] : shared_w);
       }
     }
   }
+  if (!live) return;
   FLASHTP_UNROLL
   for (int r = 0; r < kLinearRows; ++r)
     if (r0 + r < rows) y[static_cast<int64_t>(r0 + r) * y_stride + o] = acc[r];

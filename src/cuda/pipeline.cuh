@@ -109,10 +109,8 @@ class Pipeline final : public Evaluation<T> {
 
   // y (+)= L(x) on `rows` rows.
   void linear(const LinearView<R>& L, const T* x, int x_stride, T* y, int y_stride, int rows, bool accumulate) {
-    const unsigned chunks = (L.out_dim + kNodeThreads - 1) / kNodeThreads;
-    const unsigned tiles = (rows + kLinearRows - 1) / kLinearRows;
-    launch("linear_rows", linear_rows<T, R>, tiles * chunks, kNodeThreads, 0, L, x, x_stride, y, y_stride, rows,
-           species_.data(), accumulate ? 1 : 0);
+    launch("linear_rows", linear_rows<T, R>, linear_blocks(L, rows), kNodeThreads, linear_shared_bytes<T>(L), L, x,
+           x_stride, y, y_stride, rows, species_.data(), accumulate ? 1 : 0);
   }
 
   // Ghost rows of x (nodes x dim) from their owners, through the host.

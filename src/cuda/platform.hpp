@@ -1,5 +1,5 @@
 // What kernels need from the machine: qualifiers, thread indices, dynamic
-// shared memory, block barriers and warp sums.
+// shared memory, block and warp barriers and warp sums.
 //
 // Under nvcc these are CUDA's. Compiled by a host compiler they come from the
 // emulator (cuda/emulator.hpp): each CUDA thread of a block is a host thread,
@@ -20,10 +20,11 @@ namespace flashtp::cuda {
 constexpr int kWarpSize = 32;
 
 __device__ __forceinline__ unsigned char* shared_memory() {
-  extern __shared__ __align__(16) unsigned char flashtp_shared[];
+  extern __shared__ __align__(128) unsigned char flashtp_shared[];
   return flashtp_shared;
 }
 __device__ __forceinline__ void sync_block() { __syncthreads(); }
+__device__ __forceinline__ void sync_warp() { __syncwarp(); }
 __device__ __forceinline__ int lane_id() { return threadIdx.x & (kWarpSize - 1); }
 __device__ __forceinline__ int warp_id() { return threadIdx.x / kWarpSize; }
 

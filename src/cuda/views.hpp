@@ -15,6 +15,7 @@ template <class R>
 struct LinearView {
   int in_dim = 0, out_dim = 0;
   int num_segments = 0;
+  int widest_path = 0, widest_segment = 0;  // the largest mul_in d of a path, mul_out d of a segment
   const int* segments = nullptr;  // per output segment: out_offset, mul_out, d, path_begin, path_end
   const int* paths = nullptr;     // per path: in_offset, mul_in, weight_offset
   const R* weight = nullptr;
