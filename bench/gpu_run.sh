@@ -53,7 +53,7 @@ for stage in "${stages[@]}"; do
       for k in convolution_forward convolution_backward; do
         ncu --clock-control none -k "regex:$k" --launch-skip 1 -c 1 --section SpeedOfLight --section Occupancy \
           --section LaunchStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-          --section WarpStateStats --section InstructionStats --metrics \
+          --section WarpStateStats --section InstructionStats --section SourceCounters --metrics \
           sm__sass_thread_inst_executed_op_ffma_pred_on.sum,sm__sass_thread_inst_executed_op_fadd_pred_on.sum,sm__sass_thread_inst_executed_op_fmul_pred_on.sum,dram__bytes.sum,lts__t_bytes.sum,gpu__time_duration.sum \
           build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
           --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.log" 2>&1 || true

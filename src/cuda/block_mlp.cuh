@@ -2,16 +2,46 @@
 // block: the radial MLP's hidden layers (rows = edges) and the readout MLP
 // (rows = atoms). Sums run over k in ascending order, as the CPU's gemm.
 #pragma once
+#include <cstdint>
+#include <type_traits>
+
 #include "cuda/activation.cuh"
 #include "cuda/views.hpp"
+#include "cuda/warp_gemm.cuh"
 
 namespace flashtp::cuda {
 
+template <class T>
+FLASHTP_DEVICE bool tensor_core_aligned(const T* p) {
+  return reinterpret_cast<std::uintptr_t>(p) % 32 == 0;
+}
+
 // z = in W (W is [K][N]); out[r * out_row + n * out_col] = act(z) or z;
-// pre[r * N + n] = z when pre is given. No barrier inside.
+// pre[r * N + n] = z when pre is given. Float layers whose shapes fit 16 x 16
+// tiles run on the tensor cores (warp_gemm.cuh), z staged row-major in pre,
+// in out (when it is row-major) or in scratch, with a barrier inside; the
+// others as one FMA loop per output, with none.
 template <class T, class R>
 FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int in_stride, int K, const R* W, int N, T* pre, T* out,
-                                     int out_row, int out_col, ActivationKind act, bool activated) {
+                                     int out_row, int out_col, ActivationKind act, bool activated, T* scratch) {
+  if constexpr (std::is_same_v<T, float>) {
+    T* z = pre ? pre : (out_col == 1 && out_row == N ? out : scratch);
+    if (z && rows % 16 == 0 && K % 8 == 0 && N % 16 == 0 && in_stride % 4 == 0 && tensor_core_aligned(in) &&
+        tensor_core_aligned(W) && tensor_core_aligned(z)) {
+      const int row_tiles = rows / 16;
+      for (int t = warp_id(); t < row_tiles * (N / 16); t += blockDim.x / kWarpSize) {
+        const int r0 = 16 * (t % row_tiles), n0 = 16 * (t / row_tiles);
+        warp_gemm<1, 1, Major::row, Major::row>(K, in + r0 * in_stride, in_stride, W + n0, N, z + r0 * N + n0, N,
+                                                false);
+      }
+      sync_block();
+      for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) {
+        const T v = z[idx];
+        out[idx / N * out_row + idx % N * out_col] = activated ? activate(act, v) : v;
+      }
+      return;
+    }
+  }
   for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) {
     const int r = idx / N, n = idx % N;
     const T* x = in + r * in_stride;
@@ -35,8 +65,9 @@ FLASHTP_DEVICE_ONLY void block_mlp_forward(const MlpView<R>& mlp, bool last_acti
     const int K = mlp.widths[l], N = mlp.widths[l + 1];
     const bool last = l + 1 == mlp.depth;
     T* y = last ? out : (l % 2 == 0 ? ping : pong);
+    T* spare = x == ping ? pong : ping;
     block_dense(rows, x, K, K, mlp.weight[l], N, z ? z + l * z_stride : nullptr, y, last ? out_row : N,
-                last ? out_col : 1, mlp.act, !last || last_activated);
+                last ? out_col : 1, mlp.act, !last || last_activated, spare);
     sync_block();
     x = y;
   }
@@ -57,7 +88,8 @@ FLASHTP_DEVICE_ONLY void block_mlp_backward(const MlpView<R>& mlp, bool last_act
       sync_block();
     }
     T* next = l == 0 ? grad_in : (g == grad ? spare : grad);
-    block_dense(rows, g, N, N, mlp.transpose[l], K, static_cast<T*>(nullptr), next, K, 1, mlp.act, false);
+    block_dense(rows, g, N, N, mlp.transpose[l], K, static_cast<T*>(nullptr), next, K, 1, mlp.act, false,
+                static_cast<T*>(nullptr));
     sync_block();
     g = next;
   }

@@ -32,8 +32,8 @@
 
 namespace flashtp::cuda {
 
-// Shared memory of the fused kernels, in elements of T (then EC ints), each
-// array 32-byte aligned for the tensor cores.
+// Shared memory of the fused kernels, in elements of T (then the chunk's
+// EdgeIndex arrays), each array 32-byte aligned for the tensor cores.
 struct ConvShared {
   int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
@@ -59,7 +59,7 @@ struct ConvShared {
   }
   template <class T>
   size_t bytes(int EC) const {
-    return static_cast<size_t>(total) * sizeof(T) + static_cast<size_t>(EC) * sizeof(int);
+    return static_cast<size_t>(total) * sizeof(T) + 3 * static_cast<size_t>(EC) * sizeof(int);
   }
 };
 
@@ -70,16 +70,29 @@ FLASHTP_DEVICE int hidden_buffer_width(const ConvView<R>& cv) {
   return cv.hidden.max_hidden > cv.K ? cv.hidden.max_hidden : cv.K;
 }
 
-// Geometry of the chunk's edges e < n: edge first + e, or order[first + e]
-// (noted in edge_ids) when an order is given. Rows past n get a zero embedding.
+// The chunk's edges in shared memory: edge id, centre atom i, sender atom j.
+struct EdgeIndex {
+  int *id, *centre, *sender;
+  template <int EC>
+  FLASHTP_DEVICE static EdgeIndex at(void* p) {
+    int* a = static_cast<int*>(p);
+    return {a, a + EC, a + 2 * EC};
+  }
+};
+
+// Geometry and atoms of the chunk's edges e < n: edge first + e, or
+// order[first + e] when an order is given. Rows past n get a zero embedding.
 template <class T, class R, int EC>
-FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec, int64_t first, const int64_t* order,
-                                        int n, T* geo, T* emb, T* Y, int* edge_ids) {
+FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec, const int* center,
+                                        const int* neighbor, int64_t first, const int64_t* order, int n, T* geo,
+                                        T* emb, T* Y, EdgeIndex edges) {
   const int nb = em.num_basis, ns = em.sh_size();
   for (int e = threadIdx.x; e < EC; e += blockDim.x) {
     if (e < n) {
       const int64_t edge = order ? order[first + e] : first + e;
-      if (edge_ids) edge_ids[e] = static_cast<int>(edge);
+      edges.id[e] = static_cast<int>(edge);
+      edges.centre[e] = center[edge];
+      edges.sender[e] = neighbor[edge];
       edge_forward(em, vec + 3 * edge, geo + 4 * e, emb + nb * e, Y + ns * e);
     } else {
       for (int b = 0; b < nb; ++b) emb[nb * e + b] = T(0);
@@ -98,6 +111,12 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z,
     return;
   }
   block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
+}
+
+template <int D, class T>
+FLASHTP_DEVICE_ONLY void load_row(const T* p, T (&out)[D]) {
+  FLASHTP_UNROLL
+  for (int i = 0; i < D; ++i) out[i] = p[i];
 }
 
 // The weight GEMMs run on the tensor cores: float, and K a multiple of 16.
@@ -191,11 +210,12 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *Y = sm + L.Y, *wt = sm + L.wt;
   const T* weights = wt + threadIdx.x;  // this thread's slot: weights[e * L.row]
+  const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
-    chunk_geometry<T, R, EC>(em, vec, c0, nullptr, n, sm + L.geo, sm + L.emb, Y, nullptr);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, sm + L.geo, sm + L.emb, Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
@@ -206,8 +226,10 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
       const bool active = slot[1] != 0;
       dispatch_coupling(slot[0], [&](auto coupling) {
         using C = decltype(coupling);
-        T acc[C::d3];
-        int open = center[c0];
+        const T* hx = h + slot[2];  // the slot's input channel of atom j: hx + j x_dim
+        T acc[C::d3], x_next[C::d1];
+        load_row(hx + static_cast<size_t>(edges.sender[0]) * cv.x_dim, x_next);
+        int open = edges.centre[0];
         auto flush = [&] {
           if (active) {
             T* out = message + static_cast<size_t>(open) * cv.mid_dim + slot[3];
@@ -220,12 +242,15 @@ FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<re
         FLASHTP_UNROLL
         for (int k = 0; k < C::d3; ++k) acc[k] = T(0);
         for (int e = 0; e < n; ++e) {
-          const int i = center[c0 + e];
+          T x[C::d1];  // h_j, loaded one edge ahead
+          FLASHTP_UNROLL
+          for (int a = 0; a < C::d1; ++a) x[a] = x_next[a];
+          if (e + 1 < n) load_row(hx + static_cast<size_t>(edges.sender[e + 1]) * cv.x_dim, x_next);
+          const int i = edges.centre[e];
           if (i != open) {
             flush();
             open = i;
           }
-          const T* x = h + static_cast<size_t>(neighbor[c0 + e]) * cv.x_dim + slot[2];
           C::forward(x, Y + ns * e, weights[e * L.row], acc);
         }
         flush();
@@ -245,7 +270,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
   T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
-  int* edge = reinterpret_cast<int*>(sm + L.total);
+  const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   T* weights = wt + threadIdx.x;  // this thread's slot: weights[e * L.row], w then dL/dw
   const int tid = static_cast<int>(threadIdx.x);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
@@ -253,7 +278,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
-    chunk_geometry<T, R, EC>(em, vec, c0, sender_edges, n, geo, emb, Y, edge);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, geo, emb, Y, edges);
     chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
@@ -266,8 +291,11 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
         const bool active = slot[1] != 0;
         dispatch_coupling(slot[0], [&](auto coupling) {
           using C = decltype(coupling);
-          T gx[C::d1];
-          int open = neighbor[edge[0]];
+          const T* hx = h + slot[2];             // the slot's input channel of atom j: hx + j x_dim
+          const T* gm = grad_message + slot[3];  // its message gradient at atom i: gm + i mid_dim
+          T gx[C::d1], g_next[C::d3];
+          load_row(gm + static_cast<size_t>(edges.centre[0]) * cv.mid_dim, g_next);
+          int open = edges.sender[0];
           auto flush = [&] {
             if (active) {
               T* out = partial + static_cast<size_t>(open) * cv.partial_dim + slot[4];
@@ -280,17 +308,20 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
           FLASHTP_UNROLL
           for (int i = 0; i < C::d1; ++i) gx[i] = T(0);
           for (int e = 0; e < n; ++e) {
-            const int j = neighbor[edge[e]], i = center[edge[e]];
+            T g[C::d3];  // dL/dm_i (i scattered), loaded one edge ahead; h_j is shared by runs of edges
+            FLASHTP_UNROLL
+            for (int a = 0; a < C::d3; ++a) g[a] = g_next[a];
+            if (e + 1 < n) load_row(gm + static_cast<size_t>(edges.centre[e + 1]) * cv.mid_dim, g_next);
+            const int j = edges.sender[e];
             if (j != open) {
               flush();
               open = j;
             }
+            const T* x = hx + static_cast<size_t>(j) * cv.x_dim;
             T gy[C::sh_dim];
             FLASHTP_UNROLL
             for (int m = 0; m < C::sh_dim; ++m) gy[m] = T(0);
-            const T gw = C::backward(h + static_cast<size_t>(j) * cv.x_dim + slot[2], Y + ns * e,
-                                     weights[e * L.row],
-                                     grad_message + static_cast<size_t>(i) * cv.mid_dim + slot[3], gx, gy);
+            const T gw = C::backward(x, Y + ns * e, weights[e * L.row], g, gx, gy);
             weights[e * L.row] = active ? gw : T(0);
             // Y_0 is the constant 1: its gradient reaches no force
             if constexpr (C::sh_offset > 0) warp_sum_add<C::sh_dim>(gy, gY + (warp_id() * EC + e) * ns + C::sh_offset);
@@ -318,7 +349,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     for (int e = tid; e < n; e += THREADS) {
       T gv[3];
       edge_backward(em, geo + 4 * e, Y + ns * e, emb + nb * e, gY + ns * e, gv);
-      T* out = grad_vec + 3 * static_cast<size_t>(edge[e]);
+      T* out = grad_vec + 3 * static_cast<size_t>(edges.id[e]);
       for (int a = 0; a < 3; ++a) out[a] += gv[a];
     }
     sync_block();

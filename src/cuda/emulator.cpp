@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -39,13 +40,17 @@ class Barrier {
 }  // namespace
 
 struct Block {
-  Block(unsigned threads, size_t shared_bytes) : barrier(threads), shared(shared_bytes + 16), slots(threads) {
+  Block(unsigned threads, size_t shared_bytes) : barrier(threads), shared(shared_bytes + 128), slots(threads) {
     for (unsigned w = 0; w * kWarpSize < threads; ++w)
       warp_barriers.push_back(std::make_unique<Barrier>(std::min<unsigned>(kWarpSize, threads - w * kWarpSize)));
   }
   Barrier barrier;
   std::vector<std::unique_ptr<Barrier>> warp_barriers;
   std::vector<unsigned char> shared;
+  unsigned char* shared_base() {  // 128-byte aligned, as the device's
+    const auto at = reinterpret_cast<std::uintptr_t>(shared.data());
+    return shared.data() + (128 - at % 128) % 128;
+  }
   std::vector<double> slots;  // one per thread, for warp exchanges
 };
 
@@ -72,7 +77,7 @@ void run(unsigned grid, unsigned block, size_t shared_bytes, const std::function
       current.thread = {t, 1, 1};
       current.block_dim = {block, 1, 1};
       current.grid_dim = {grid, 1, 1};
-      current.shared = b.shared.data();
+      current.shared = b.shared_base();
       current.owner = &b;
       for (unsigned g = 0; g < grid; ++g) {
         if (t == 0) std::memset(b.shared.data(), 0xff, b.shared.size());  // NaN: unwritten shared memory shows

@@ -20,7 +20,7 @@ size_t shared_memory_limit() { return 227 * 1024; }  // as on an H100
 
 void* device_malloc(size_t bytes) {
   if (bytes == 0) return nullptr;
-  void* p = std::malloc(bytes);
+  void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256);  // aligned as cudaMalloc's
   if (!p) throw Error("emulator: out of memory");
   std::memset(p, 0xff, bytes);
   in_use += bytes;
