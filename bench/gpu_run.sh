@@ -42,8 +42,8 @@ for stage in "${stages[@]}"; do
       grep -E "tests passed|tests failed|Failed|FAILED|\*\*\*" ;;
     bench) for m in sevennet0_arch l3i5_arch; do bench_model $m 2,3,4,5,6,7 | tee -a "$out/bench.log"; done ;;
     scale)
-      bench_model sevennet0_arch 10,12,14,16,18,19,20 --repeat 3 --warmup 1 | tee -a "$out/scale.log"
-      bench_model l3i5_arch 8,10,12,13,14,15,16 --repeat 3 --warmup 1 | tee -a "$out/scale.log"
+      bench_model sevennet0_arch 10,16,20 --repeat 1 --warmup 1 | tee -a "$out/scale.log"
+      bench_model l3i5_arch 10,16,20 --repeat 1 --warmup 1 | tee -a "$out/scale.log"
       ;;
     profile)
       bench_model sevennet0_arch 5 --profile | tee -a "$out/profile.log"
