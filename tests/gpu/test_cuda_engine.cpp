@@ -165,6 +165,34 @@ TEST(CudaUnnormalisedHarmonics, LegacyCheckpointsMatchOldSevenNetFloat64) {
   EXPECT_GE(unnormalised, 2);  // the 0.9.0 and 0.9.1 files
 }
 
+// The architectures of tests/data/variants (lmax 3 and 4, radial MLPs whose
+// last hidden width is or is not a whole number of tensor-core tiles, readout
+// MLP, XPLOR, biases, per-species self-connection) against upstream float64.
+TEST(CudaVariantModels, MatchUpstreamFloat64) {
+  REQUIRE_DEVICE();
+  const std::string dir = std::string(FLASHTP_TEST_DATA_DIR) + "/variants/";
+  const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
+  int checked = 0;
+  for (const auto& [name, cases] : refs["cases"].items()) {
+    const auto model = flashtp::load_model(dir + name + ".pth");
+    for (const Precision precision : {Precision::float64, Precision::float32}) {
+      auto engine = flashtp::make_cuda_engine(model, precision);
+      for (const auto& [structure, ref] : cases.items()) {
+#ifdef FLASHTP_CUDA_EMULATED  // small graphs only
+        if (structure == "bulk_rand_40" || structure == "cluster_20") continue;
+#endif
+        const auto d = deviation(engine->compute(graph_of(model, reference_cases()["structures"][structure])), ref);
+        const bool f64 = precision == Precision::float64;
+        report(f64 ? "cuda float64 vs upstream float64" : "cuda float32 vs upstream float64", {name, structure}, d);
+        EXPECT_LE(d.energy_per_atom, f64 ? 1e-9 : 2e-6) << name << "/" << structure;
+        EXPECT_LE(d.force, f64 ? 1e-8 : 5e-5) << name << "/" << structure;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 16);
+}
+
 // Every edge's sender replaced by a ghost copy of it: ghost features arrive
 // only through the exchange, gradients go back through it.
 class CopyGhosts : public flashtp::GhostExchange {
