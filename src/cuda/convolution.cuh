@@ -32,11 +32,6 @@
 
 namespace flashtp::cuda {
 
-// Stride of the rows aT[k][.] of the radial MLP's last activation: EC edges
-// and a pad of 8, so that the tensor cores' column-major loads of aT fall in
-// distinct banks.
-FLASHTP_DEVICE constexpr int activation_row(int EC) { return EC + 8; }
-
 // Shared memory of the fused kernels, in elements of T (then the chunk's
 // EdgeIndex arrays), each array 32-byte aligned for the tensor cores.
 struct ConvShared {
@@ -56,7 +51,7 @@ struct ConvShared {
     Y = take(sh_size * EC);
     ping = take(width * EC);
     pong = take(width * EC);
-    aT = take(K * activation_row(EC));
+    aT = take(K * EC);
     wt = take(EC * row);
     z = take(backward ? depth * width * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
@@ -107,17 +102,15 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
 }
 
 // The radial MLP's hidden layers on the chunk; the last activation is written
-// transposed, aT[k][e] (rows of activation_row(EC)), for the per-slot weight
-// products. Ends with a barrier.
+// transposed, aT[k][e], for the per-slot weight products. Ends with a barrier.
 template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
   if (cv.hidden.depth == 0) {
-    for (int idx = threadIdx.x; idx < EC * cv.K; idx += blockDim.x)
-      aT[(idx % cv.K) * activation_row(EC) + idx / cv.K] = emb[idx];
+    for (int idx = threadIdx.x; idx < EC * cv.K; idx += blockDim.x) aT[(idx % cv.K) * EC + idx / cv.K] = emb[idx];
     sync_block();
     return;
   }
-  block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, activation_row(EC));
+  block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
 }
 
 template <int D, class T>
@@ -144,9 +137,8 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
       static_assert(EC % 16 == 0, "tensor-core tiles are 16 edges");
-      for (int half = 0; half < kWarpSize; half += 16)  // one 16-slot column tile at a time: fewer live registers
-        warp_gemm<EC / 16, 1, Major::column, Major::row>(cv.K, aT, activation_row(EC), cv.last + q0 + c0 + half,
-                                                         cv.num_slots, wt + c0 + half, ld, false);
+      warp_gemm<EC / 16, 2, Major::column, Major::row>(cv.K, aT, EC, cv.last + q0 + c0, cv.num_slots, wt + c0, ld,
+                                                       false);
       sync_warp();
       return;
     }
@@ -157,7 +149,7 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
   for (int e = 0; e < EC; ++e) w[e] = T(0);
   for (int k = 0; k < cv.K; ++k) {
     const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + q0 + c];
-    const T* a = aT + k * activation_row(EC);
+    const T* a = aT + k * EC;
     FLASHTP_UNROLL
     for (int e = 0; e < EC; ++e) w[e] += a[e] * wk;
   }
@@ -208,8 +200,8 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
   }
 }
 
-template <class T, int EC, int THREADS, int BLOCKS_PER_SM>
-FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, BLOCKS_PER_SM) void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
+template <class T, int EC, int THREADS>
+FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
                                         const int* center, const int* neighbor, const T* vec, const T* h,
                                         T* message) {
   using R = real_t<T>;

@@ -16,13 +16,12 @@
 
 namespace flashtp::cuda {
 
-// Edges per chunk and threads per block of the fused kernels (without the
-// tensor cores a chunk's per-slot weights live in registers, EC of them per
-// thread), and the blocks per SM the forward kernel's registers must allow.
+// Edges per chunk and threads per block of the fused kernels: a chunk's
+// per-slot weights live in registers (EC of them per thread).
 template <class T> struct KernelShape;
-template <> struct KernelShape<float> { static constexpr int edges = 32, threads = 256, forward_blocks = 3; };
-template <> struct KernelShape<double> { static constexpr int edges = 16, threads = 256, forward_blocks = 1; };
-template <> struct KernelShape<Dual<double>> { static constexpr int edges = 8, threads = 128, forward_blocks = 1; };
+template <> struct KernelShape<float> { static constexpr int edges = 32, threads = 256; };
+template <> struct KernelShape<double> { static constexpr int edges = 16, threads = 256; };
+template <> struct KernelShape<Dual<double>> { static constexpr int edges = 8, threads = 128; };
 
 constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
 
@@ -143,7 +142,7 @@ class Pipeline final : public Evaluation<T> {
       linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
 
       T* message = message_.zeros(size_t(Lc) * l.dim_mid);
-      launch("convolution_forward", convolution_forward<T, EC, THREADS, KernelShape<T>::forward_blocks>, centre_tiles_count_, THREADS,
+      launch("convolution_forward", convolution_forward<T, EC, THREADS>, centre_tiles_count_, THREADS,
              conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
              vec_.data(), h, message);
 
