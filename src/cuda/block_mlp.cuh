@@ -2,7 +2,6 @@
 // block: the radial MLP's hidden layers (rows = edges) and the readout MLP
 // (rows = atoms). Sums run over k in ascending order, as the CPU's gemm.
 #pragma once
-#include <cstdint>
 #include <type_traits>
 
 #include "cuda/activation.cuh"
@@ -10,11 +9,6 @@
 #include "cuda/warp_gemm.cuh"
 
 namespace flashtp::cuda {
-
-template <class T>
-FLASHTP_DEVICE bool tensor_core_aligned(const T* p) {
-  return reinterpret_cast<std::uintptr_t>(p) % 32 == 0;
-}
 
 // z = in W (W is [K][N]); out[r * out_row + n * out_col] = act(z) or z;
 // pre[r * N + n] = z when pre is given. Float layers whose shapes fit 16 x 16

@@ -11,6 +11,8 @@
 // Off the device (the host emulator, or a chip before Ampere) each lane
 // computes its 8 MT NT entries of the block with scalar float sums instead.
 #pragma once
+#include <cstdint>
+
 #include "cuda/platform.hpp"
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -44,6 +46,12 @@ __device__ __forceinline__ void split_tf32(Fragment& hi, Fragment& lo) {
 }
 }  // namespace wmma_detail
 #endif
+
+// A pointer as the tensor cores need it: 32-byte aligned.
+template <class T>
+FLASHTP_DEVICE bool tensor_core_aligned(const T* p) {
+  return reinterpret_cast<std::uintptr_t>(p) % 32 == 0;
+}
 
 // C[r][c] (+)= sum_{k < K} A[r][k] B[k][c] for r < 16 MT, c < 16 NT, by one warp
 // (all 32 lanes call it). C is row-major with leading dimension ldc; A and B
