@@ -2,18 +2,24 @@
 //
 // Forward (one block per tile of centre atoms, edges in CSR order):
 //   per chunk of EC edges:  geometry (r, u, Bessel x envelope, Y) -> radial
-//   MLP hidden layers -> for each slot s = (path, u), one per thread:
-//     w[e][s] = sum_k a[e][k] W[k][s]       (the MLP's last layer: each warp's
+//   MLP hidden layers -> for each task (a path's 32 slots s = (path, u)), one
+//   per warp:
+//     w[e][s] = sum_k a[e][k] W[k][s]       (the MLP's last layer: the warp's
 //                                            32 slots x EC edges as one GEMM)
 //     m_i[s] += w[e][s] TP_path(h_j[u], Y_e) (sparse Clebsch-Gordan, registers)
-//   Per-edge weights and messages never leave the block; each message entry
-//   has one writer (its slot's thread), summed in CSR order.
+//   A lane takes U channels of the task and every U-th edge of each run of
+//   edges with one centre ("segment"), so that the coupling matrix
+//   M(Y_e) = sum_j C[.][j][.] Y_e[j] and the per-edge bookkeeping are shared
+//   by U channels; at the end of a segment the U edge groups are summed over
+//   lanes in a fixed order. Per-edge weights and messages never leave the
+//   block; each message entry has one writer.
 //
 // Backward (one block per tile of sender atoms, edges grouped by sender):
 //   the same per-edge recomputation, then per slot
 //     dL/dh_j[u] += w[e] (M^T g_i[u]),  dL/dw[e] = h_j[u] . M^T g_i[u],
-//     dL/dY_e    += w[e] sum C h_j[u] g_i[u]   (summed over the warp, then
-//                                               over warps in a fixed order),
+//     dL/dY_e    += sum_ik C[i][.][k] P[i][k],  P = sum_u w[e] h_j[u] g_i[u]^T
+//                   (summed over a lane's channels, then over the lanes of
+//                   the edge's group, then over warps in a fixed order),
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
 //   float's two weight GEMMs on the tensor cores (warp_gemm.cuh) when K is a
 //   multiple of 16, the others as per-thread FMA loops,
@@ -59,7 +65,7 @@ struct ConvShared {
   }
   template <class T>
   size_t bytes(int EC) const {
-    return static_cast<size_t>(total) * sizeof(T) + 3 * static_cast<size_t>(EC) * sizeof(int);
+    return static_cast<size_t>(total) * sizeof(T) + (4 * static_cast<size_t>(EC) + 2) * sizeof(int);
   }
 };
 
@@ -70,22 +76,26 @@ FLASHTP_DEVICE int hidden_buffer_width(const ConvView<R>& cv) {
   return cv.hidden.max_hidden > cv.K ? cv.hidden.max_hidden : cv.K;
 }
 
-// The chunk's edges in shared memory: edge id, centre atom i, sender atom j.
+// The chunk's edges in shared memory: edge id, centre atom i, sender atom j,
+// and its segments, the runs of edges with one centre (forward) or one sender
+// (backward): segment s is edges [segment[s], segment[s + 1]), s < *count.
 struct EdgeIndex {
-  int *id, *centre, *sender;
+  int *id, *centre, *sender, *segment, *count;
   template <int EC>
   FLASHTP_DEVICE static EdgeIndex at(void* p) {
     int* a = static_cast<int*>(p);
-    return {a, a + EC, a + 2 * EC};
+    return {a, a + EC, a + 2 * EC, a + 3 * EC, a + 4 * EC + 1};
   }
 };
 
 // Geometry and atoms of the chunk's edges e < n: edge first + e, or
-// order[first + e] when an order is given. Rows past n get a zero embedding.
+// order[first + e] when an order is given; segments by centre, or by sender
+// when by_sender. Rows past n get a zero embedding.
 template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec, const int* center,
-                                        const int* neighbor, int64_t first, const int64_t* order, int n, T* geo,
-                                        T* emb, T* Y, EdgeIndex edges) {
+                                        const int* neighbor, int64_t first, const int64_t* order, int n, bool by_sender,
+                                        T* geo, T* emb, T* Y, EdgeIndex edges) {
+  static_assert(EC <= kWarpSize, "warp 0 finds the chunk's segments, one edge per lane");
   const int nb = em.num_basis, ns = em.sh_size();
   for (int e = threadIdx.x; e < EC; e += blockDim.x) {
     if (e < n) {
@@ -96,6 +106,18 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
       edge_forward(em, vec + 3 * edge, geo + 4 * e, emb + nb * e, Y + ns * e);
     } else {
       for (int b = 0; b < nb; ++b) emb[nb * e + b] = T(0);
+    }
+  }
+  if (warp_id() == 0) {  // lane e wrote edge e
+    sync_warp();
+    const int e = lane_id();
+    const int* key = by_sender ? edges.sender : edges.centre;
+    const bool starts = e < n && (e == 0 || key[e] != key[e - 1]);
+    const unsigned mask = ballot(starts);
+    if (starts) edges.segment[popcount(mask & ((1u << e) - 1u))] = e;
+    if (e == 0) {
+      edges.segment[popcount(mask)] = n;
+      *edges.count = popcount(mask);
     }
   }
   sync_block();
@@ -113,10 +135,164 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z,
   block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
 }
 
-template <int D, class T>
-FLASHTP_DEVICE_ONLY void load_row(const T* p, T (&out)[D]) {
+// N values from p to out, or back, U at a time where U values make one
+// aligned load of at most 16 bytes (p is aligned for U values).
+template <int U, class T>
+FLASHTP_DEVICE constexpr int pack_width() {
+  return U * sizeof(T) <= 16 ? U : (U / 2 * sizeof(T) <= 16 && U >= 2 ? U / 2 : 1);
+}
+template <class T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+template <int U, int N, class T>
+FLASHTP_DEVICE_ONLY void load_channels(const T* p, T (&out)[N]) {
+  constexpr int V = pack_width<U, T>();
   FLASHTP_UNROLL
-  for (int i = 0; i < D; ++i) out[i] = p[i];
+  for (int i = 0; i < N / V; ++i) {
+    const Pack<T, V> q = reinterpret_cast<const Pack<T, V>*>(p)[i];
+    FLASHTP_UNROLL
+    for (int k = 0; k < V; ++k) out[i * V + k] = q.v[k];
+  }
+}
+template <int U, int N, class T>
+FLASHTP_DEVICE_ONLY void store_channels(const T (&in)[N], T* p) {
+  constexpr int V = pack_width<U, T>();
+  FLASHTP_UNROLL
+  for (int i = 0; i < N / V; ++i) {
+    Pack<T, V> q;
+    FLASHTP_UNROLL
+    for (int k = 0; k < V; ++k) q.v[k] = in[i * V + k];
+    reinterpret_cast<Pack<T, V>*>(p)[i] = q;
+  }
+}
+template <int N, class T>
+FLASHTP_DEVICE_ONLY void fill_zero(T (&a)[N]) {
+  FLASHTP_UNROLL
+  for (int i = 0; i < N; ++i) a[i] = T(0);
+}
+
+// Channels of a path per lane, U, in the forward or backward pass: the most
+// of 4, 2 and 1 for which the lane's arrays of the coupling C, counted in
+// 4-byte registers, stay within a budget that leaves the kernels' 128
+// registers a thread unspilled (from ptxas: the rest of a lane's state takes
+// about 40). Forward: x, the message sums and M; backward: x, dL/dx, dL/dm,
+// M and P.
+constexpr int kLaneWords = 72;
+template <class T, class C, bool backward>
+FLASHTP_DEVICE constexpr int lane_words(int U) {
+  return static_cast<int>(sizeof(T) / 4) *
+         (backward ? U * (2 * C::d1 + C::d3) + 2 * C::nnz : U * (C::d1 + C::d3) + C::nnz);
+}
+template <class T, class C, bool backward>
+FLASHTP_DEVICE constexpr int lane_channels() {
+  return lane_words<T, C, backward>(4) <= kLaneWords ? 4 : (lane_words<T, C, backward>(2) <= kLaneWords ? 2 : 1);
+}
+
+// A lane's share of a task: U channels (from `first`), and edge group
+// `group` of the U groups of kTaskSlots / U lanes, which takes every U-th edge
+// of each segment: edges segment[s] + group + U r.
+template <int U>
+struct LaneShare {
+  static constexpr int lanes = kTaskSlots / U;  // per group
+  int group, first;
+  bool active;  // first < the task's channels; padding lanes have zero weights
+  FLASHTP_DEVICE_ONLY explicit LaneShare(int channels)
+      : group(lane_id() / lanes), first(lane_id() % lanes * U), active(lane_id() % lanes * U < channels) {}
+  FLASHTP_DEVICE_ONLY int channel() const { return active ? first : 0; }  // padding lanes shadow channel 0
+};
+
+// One task of the forward pass over the chunk: m_i += sum_e w_e TP(h_j, Y_e).
+template <class T, class C, int U, int EC>
+FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, const T* wt, int ld,
+                                      const T* h, int x_dim, T* message, int mid_dim) {
+  const LaneShare<U> lane(task[2]);
+  const T* hx = h + task[3] + lane.channel() * C::d1;       // + j x_dim: the lane's channels of h_j
+  const T* w_e = wt + warp_id() * kTaskSlots + lane.first;  // + e ld (padding: zero weights)
+  T* out = message + task[4] + lane.channel() * C::d3;      // + i mid_dim
+  for (int s = 0; s < *edges.count; ++s) {
+    const int end = edges.segment[s + 1];
+    T acc[U * C::d3];
+    fill_zero(acc);
+    for (int e = edges.segment[s] + lane.group; e < end; e += U) {
+      T x[U * C::d1], M[C::nnz], w[U];
+      load_channels<U>(hx + static_cast<size_t>(edges.sender[e]) * x_dim, x);
+      C::matrix(Y + ns * e, M);
+      load_channels<U>(w_e + e * ld, w);
+      FLASHTP_UNROLL
+      for (int u = 0; u < U; ++u) C::forward(x + u * C::d1, M, w[u], acc + u * C::d3);
+    }
+    lanes_sum_add<U * C::d3, U, LaneShare<U>::lanes>(
+        acc, out + static_cast<size_t>(edges.centre[edges.segment[s]]) * mid_dim, lane.active);
+  }
+}
+
+// One task of the backward pass over the chunk (segments by sender j): with
+// g = dL/dm_i, adds dL/dh_j to partial, dL/dY_e (this warp's share) to gY,
+// and replaces w[e][s] in wt by dL/dw[e][s]. The edges of a segment are
+// taken in rounds, one edge per group, so that the whole warp meets in the
+// dL/dY sums.
+template <class T, class C, int U, int EC>
+FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, T* wt, int ld,
+                                       const T* h, int x_dim, const T* grad_message, int mid_dim, T* partial,
+                                       int partial_dim, T* gY) {
+  const LaneShare<U> lane(task[2]);
+  const T* hx = h + task[3] + lane.channel() * C::d1;             // + j x_dim
+  const T* gm = grad_message + task[4] + lane.channel() * C::d3;  // + i mid_dim
+  T* w_e = wt + warp_id() * kTaskSlots + lane.first;              // + e ld (padding: zero weights)
+  T* gh = partial + task[5] + lane.channel() * C::d1;             // + j partial_dim
+  for (int s = 0; s < *edges.count; ++s) {
+    const int end = edges.segment[s + 1];
+    const size_t j = static_cast<size_t>(edges.sender[edges.segment[s]]);
+    T x[U * C::d1], gx[U * C::d1];
+    load_channels<U>(hx + j * x_dim, x);
+    fill_zero(gx);
+    for (int base = edges.segment[s]; base < end; base += U) {
+      const int e = base + lane.group;
+      const bool mine = e < end;
+      T P[C::nnz];
+      fill_zero(P);
+      if (mine) {
+        T g[U * C::d3], M[C::nnz], w[U];
+        load_channels<U>(gm + static_cast<size_t>(edges.centre[e]) * mid_dim, g);
+        C::matrix(Y + ns * e, M);
+        load_channels<U>(w_e + e * ld, w);
+        FLASHTP_UNROLL
+        for (int u = 0; u < U; ++u) {
+          const T gw = C::backward(x + u * C::d1, M, w[u], g + u * C::d3, gx + u * C::d1, P);
+          w[u] = lane.active ? gw : T(0);
+        }
+        store_channels<U>(w, w_e + e * ld);
+      }
+      // Y_0 is the constant 1: its gradient reaches no force
+      if constexpr (C::sh_offset > 0) {
+        T gy[C::sh_dim];
+        fill_zero(gy);
+        C::sh_gradient(P, gy);
+        lanes_sum_add<C::sh_dim, LaneShare<U>::lanes, 1>(gy, gY + (warp_id() * EC + (mine ? e : 0)) * ns + C::sh_offset,
+                                                         mine);
+      }
+    }
+    lanes_sum_add<U * C::d1, U, LaneShare<U>::lanes>(gx, gh + j * partial_dim, lane.active);
+  }
+}
+
+// Calls f(C{}, Channels<U>{}) with the coupling of the task and its lane
+// channels U, U = 1 when the path's rows are not aligned for more.
+template <int U>
+struct Channels {
+  static constexpr int value = U;
+};
+template <class T, bool backward, class F>
+FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
+  dispatch_coupling(task[0], [&](auto coupling) {
+    using C = decltype(coupling);
+    constexpr int U = lane_channels<T, C, backward>();
+    if constexpr (U > 1) {
+      if (task[1] >= U) return f(coupling, Channels<U>{});
+    }
+    f(coupling, Channels<1>{});
+  });
 }
 
 // The weight GEMMs run on the tensor cores: float, and K a multiple of 16.
@@ -201,59 +377,29 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
 }
 
 template <class T, int EC, int THREADS>
-FLASHTP_KERNEL void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
+FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
                                         const int* center, const int* neighbor, const T* vec, const T* h,
                                         T* message) {
   using R = real_t<T>;
   const int ns = em.sh_size(), width = hidden_buffer_width(cv);
   const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false);
   T* sm = reinterpret_cast<T*>(shared_memory());
-  T *Y = sm + L.Y, *wt = sm + L.wt;
-  const T* weights = wt + threadIdx.x;  // this thread's slot: weights[e * L.row]
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
-    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, sm + L.geo, sm + L.emb, Y, edges);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.geo, sm + L.emb, sm + L.Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      const int s = q0 + static_cast<int>(threadIdx.x);
-      warp_slot_weights<T, R, EC>(cv, sm + L.aT, q0, wt, L.row);
-      if (s >= cv.num_slots) continue;  // whole warps: slots come in multiples of 32
-      const int* slot = cv.slots + s * kSlotFields;
-      const bool active = slot[1] != 0;
-      dispatch_coupling(slot[0], [&](auto coupling) {
-        using C = decltype(coupling);
-        const T* hx = h + slot[2];  // the slot's input channel of atom j: hx + j x_dim
-        T acc[C::d3], x_next[C::d1];
-        load_row(hx + static_cast<size_t>(edges.sender[0]) * cv.x_dim, x_next);
-        int open = edges.centre[0];
-        auto flush = [&] {
-          if (active) {
-            T* out = message + static_cast<size_t>(open) * cv.mid_dim + slot[3];
-            FLASHTP_UNROLL
-            for (int k = 0; k < C::d3; ++k) out[k] += acc[k];
-          }
-          FLASHTP_UNROLL
-          for (int k = 0; k < C::d3; ++k) acc[k] = T(0);
-        };
-        FLASHTP_UNROLL
-        for (int k = 0; k < C::d3; ++k) acc[k] = T(0);
-        for (int e = 0; e < n; ++e) {
-          T x[C::d1];  // h_j, loaded one edge ahead
-          FLASHTP_UNROLL
-          for (int a = 0; a < C::d1; ++a) x[a] = x_next[a];
-          if (e + 1 < n) load_row(hx + static_cast<size_t>(edges.sender[e + 1]) * cv.x_dim, x_next);
-          const int i = edges.centre[e];
-          if (i != open) {
-            flush();
-            open = i;
-          }
-          C::forward(x, Y + ns * e, weights[e * L.row], acc);
-        }
-        flush();
+      warp_slot_weights<T, R, EC>(cv, sm + L.aT, q0, sm + L.wt, L.row);
+      const int s0 = q0 + warp_id() * kTaskSlots;
+      if (s0 >= cv.num_slots) continue;
+      const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
+      dispatch_task<T, false>(task, [&](auto coupling, auto U) {
+        forward_task<T, decltype(coupling), decltype(U)::value, EC>(task, edges, sm + L.Y, ns, sm + L.wt, L.row, h,
+                                                                    cv.x_dim, message, cv.mid_dim);
       });
     }
     sync_block();
@@ -271,62 +417,26 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
   T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
   T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
-  T* weights = wt + threadIdx.x;  // this thread's slot: weights[e * L.row], w then dL/dw
   const int tid = static_cast<int>(threadIdx.x);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
-    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, geo, emb, Y, edges);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, geo, emb, Y, edges);
     chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      const int s = q0 + tid;
       warp_slot_weights<T, R, EC>(cv, aT, q0, wt, L.row);
-      if (s < cv.num_slots) {  // whole warps
-        const int* slot = cv.slots + s * kSlotFields;
-        const bool active = slot[1] != 0;
-        dispatch_coupling(slot[0], [&](auto coupling) {
-          using C = decltype(coupling);
-          const T* hx = h + slot[2];             // the slot's input channel of atom j: hx + j x_dim
-          const T* gm = grad_message + slot[3];  // its message gradient at atom i: gm + i mid_dim
-          T gx[C::d1], g_next[C::d3];
-          load_row(gm + static_cast<size_t>(edges.centre[0]) * cv.mid_dim, g_next);
-          int open = edges.sender[0];
-          auto flush = [&] {
-            if (active) {
-              T* out = partial + static_cast<size_t>(open) * cv.partial_dim + slot[4];
-              FLASHTP_UNROLL
-              for (int i = 0; i < C::d1; ++i) out[i] += gx[i];
-            }
-            FLASHTP_UNROLL
-            for (int i = 0; i < C::d1; ++i) gx[i] = T(0);
-          };
-          FLASHTP_UNROLL
-          for (int i = 0; i < C::d1; ++i) gx[i] = T(0);
-          for (int e = 0; e < n; ++e) {
-            T g[C::d3];  // dL/dm_i (i scattered), loaded one edge ahead; h_j is shared by runs of edges
-            FLASHTP_UNROLL
-            for (int a = 0; a < C::d3; ++a) g[a] = g_next[a];
-            if (e + 1 < n) load_row(gm + static_cast<size_t>(edges.centre[e + 1]) * cv.mid_dim, g_next);
-            const int j = edges.sender[e];
-            if (j != open) {
-              flush();
-              open = j;
-            }
-            const T* x = hx + static_cast<size_t>(j) * cv.x_dim;
-            T gy[C::sh_dim];
-            FLASHTP_UNROLL
-            for (int m = 0; m < C::sh_dim; ++m) gy[m] = T(0);
-            const T gw = C::backward(x, Y + ns * e, weights[e * L.row], g, gx, gy);
-            weights[e * L.row] = active ? gw : T(0);
-            // Y_0 is the constant 1: its gradient reaches no force
-            if constexpr (C::sh_offset > 0) warp_sum_add<C::sh_dim>(gy, gY + (warp_id() * EC + e) * ns + C::sh_offset);
-          }
-          flush();
+      const int s0 = q0 + warp_id() * kTaskSlots;
+      if (s0 < cv.num_slots) {
+        const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
+        dispatch_task<T, true>(task, [&](auto coupling, auto U) {
+          backward_task<T, decltype(coupling), decltype(U)::value, EC>(task, edges, Y, ns, wt, L.row, h, cv.x_dim,
+                                                                       grad_message, cv.mid_dim, partial,
+                                                                       cv.partial_dim, gY);
         });
       }
       sync_block();

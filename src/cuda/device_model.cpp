@@ -102,7 +102,17 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   const int n_w = conv.radial.widths[depth];
   const auto& last = conv.radial.weight[depth - 1];  // [K][n_w]
 
-  std::vector<int> slots, path_offset;
+  // The most channels a lane may load at once: every row offset and stride
+  // of the path divisible by it.
+  auto lane_channels = [&](std::initializer_list<int> offsets) {
+    for (int u : {4, 2}) {
+      bool aligned = view.x_dim % u == 0 && view.mid_dim % u == 0;
+      for (int o : offsets) aligned = aligned && o % u == 0;
+      if (aligned) return u;
+    }
+    return 1;
+  };
+  std::vector<int> tasks, path_offset;
   std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
   int partial = 0;
   for (const auto& p : conv.paths) {
@@ -112,20 +122,20 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
       throw Error("CUDA engine: unsupported path " + conv.in[p.seg_in].ir.str() + " x " + conv.sh[p.seg_sh].ir.str() +
                   " -> " + conv.mid[p.seg_out].ir.str() + " (degrees up to " + std::to_string(kMaxL) + ")");
     const int mul = conv.in[p.seg_in].mul, d1 = 2 * l1 + 1, d3 = 2 * l3 + 1;
-    const int padded = (mul + kWarpSize - 1) / kWarpSize * kWarpSize;
+    const int x0 = conv.in.offset(p.seg_in), m0 = conv.mid.offset(p.seg_out);
+    const int per_lane = lane_channels({mul, x0, m0, partial});
     path_offset.push_back(partial);
-    for (int u = 0; u < padded; ++u) {
-      const bool active = u < mul;
-      const int uu = active ? u : 0;  // padding lanes read channel 0 and write nothing
-      slots.insert(slots.end(), {coupling, active ? 1 : 0, conv.in.offset(p.seg_in) + uu * d1,
-                                 conv.mid.offset(p.seg_out) + uu * d3, partial + uu * d1});
-      column.emplace_back(active ? p.weight_offset + u : -1, static_cast<int>(&p - conv.paths.data()));
+    for (int u0 = 0; u0 < mul; u0 += kTaskSlots) {
+      tasks.insert(tasks.end(), {coupling, per_lane, std::min(kTaskSlots, mul - u0), x0 + u0 * d1, m0 + u0 * d3,
+                                 partial + u0 * d1});
+      for (int u = u0; u < u0 + kTaskSlots; ++u)
+        column.emplace_back(u < mul ? p.weight_offset + u : -1, static_cast<int>(&p - conv.paths.data()));
     }
     partial += mul * d1;
   }
-  view.partial_dim = partial;
+  view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
   view.num_slots = static_cast<int>(column.size());
-  view.slots = upload(slots);
+  view.tasks = upload(tasks);
 
   // last layer per slot, with alpha / denominator folded in
   const int K = view.K, S = view.num_slots;

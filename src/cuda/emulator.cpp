@@ -68,6 +68,19 @@ double exchange_xor(double v, int mask) {
   return other;
 }
 
+unsigned ballot(bool p) {
+  Block& b = *current.owner;
+  const unsigned t = current.thread.x, first = t / kWarpSize * kWarpSize;
+  Barrier& warp = *b.warp_barriers[t / kWarpSize];
+  b.slots[t] = p ? 1.0 : 0.0;
+  warp.wait();
+  unsigned mask = 0;
+  for (unsigned l = 0; l < kWarpSize && first + l < b.slots.size(); ++l)
+    if (b.slots[first + l] != 0.0) mask |= 1u << l;
+  warp.wait();
+  return mask;
+}
+
 void run(unsigned grid, unsigned block, size_t shared_bytes, const std::function<void()>& body) {
   Block b(block, shared_bytes);
   std::vector<std::thread> threads;

@@ -37,6 +37,7 @@ extern thread_local ThreadState current;
 void barrier();
 void warp_barrier();
 double exchange_xor(double v, int mask);
+unsigned ballot(bool p);
 
 // Runs body once per CUDA thread of every block.
 void run(unsigned grid, unsigned block, size_t shared_bytes, const std::function<void()>& body);
@@ -48,6 +49,8 @@ inline void sync_block() { emulator::barrier(); }
 inline void sync_warp() { emulator::warp_barrier(); }
 inline int lane_id() { return static_cast<int>(emulator::current.thread.x) % kWarpSize; }
 inline int warp_id() { return static_cast<int>(emulator::current.thread.x) / kWarpSize; }
+inline unsigned ballot(bool p) { return emulator::ballot(p); }
+inline int popcount(unsigned m) { return __builtin_popcount(m); }
 inline float shuffle_xor(float v, int mask) { return static_cast<float>(emulator::exchange_xor(v, mask)); }
 inline double shuffle_xor(double v, int mask) { return emulator::exchange_xor(v, mask); }
 

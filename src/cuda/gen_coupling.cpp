@@ -92,62 +92,87 @@ std::vector<Combo> combos() {
   return out;
 }
 
-std::string m_name(int i, int k) { return "m" + std::to_string(i) + "_" + std::to_string(k); }
-
+// The uvu coupling of one channel through M[i][k] = sum_j C[i][j][k] Y[j]:
+// only M's nonzero entries n = (i_n, k_n) are stored, M[n], so that a lane
+// computing several channels of one path and edge builds M once.
 void write_coupling(std::ostream& o, const Combo& cb) {
   const int d1 = 2 * cb.l1 + 1, d2 = 2 * cb.l2 + 1, d3 = 2 * cb.l3 + 1, sh0 = cb.l2 * cb.l2;
   const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
-  // M[i][k] = sum_j C[i][j][k] Y[j]: which (i, k) are nonzero
-  std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> m;
-  for (const auto& e : cg) m[{e.i, e.k}].push_back(e);
+  std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> pairs;  // (i, k) -> its entries
+  for (const auto& e : cg) pairs[{e.i, e.k}].push_back(e);
+  std::vector<std::pair<int, int>> index;  // n -> (i_n, k_n)
+  for (const auto& [ik, entries] : pairs) index.push_back(ik);
+  const int nnz = static_cast<int>(index.size());
+  auto n_of = [&](int i, int k) {
+    for (int n = 0; n < nnz; ++n)
+      if (index[n] == std::make_pair(i, k)) return n;
+    return -1;
+  };
 
   o << "template <> struct Coupling<" << cb.l1 << ", " << cb.l2 << ", " << cb.l3 << "> {\n"
-    << "  static constexpr int d1 = " << d1 << ", d3 = " << d3 << ", sh_offset = " << sh0 << ", sh_dim = " << d2 << ";\n";
-  auto emit_m = [&] {
-    o << "    using R = real_t<T>;\n";
-    for (int j = 0; j < d2; ++j) o << "    const T y" << j << " = Y[" << sh0 + j << "];\n";
-    for (const auto& [ik, entries] : m) {
-      o << "    const T " << m_name(ik.first, ik.second) << " = ";
-      for (size_t n = 0; n < entries.size(); ++n)
-        o << (n ? " + " : "") << num(entries[n].c) << " * y" << entries[n].j;
-      o << ";\n";
+    << "  static constexpr int d1 = " << d1 << ", d3 = " << d3 << ", sh_offset = " << sh0 << ", sh_dim = " << d2
+    << ", nnz = " << nnz << ";\n";
+  // matrix
+  o << "  // M[n] = M[i_n][k_n] = sum_j C[i_n][j][k_n] Y[j], (i_n, k_n) in row order\n"
+    << "  template <class T>\n  FLASHTP_DEVICE static void matrix(const T* Y, T* M) {\n    using R = real_t<T>;\n";
+  for (int n = 0; n < nnz; ++n) {
+    const auto& entries = pairs[index[n]];
+    o << "    M[" << n << "] = ";
+    for (size_t t = 0; t < entries.size(); ++t)
+      o << (t ? " + " : "") << num(entries[t].c) << " * Y[" << sh0 + entries[t].j << "]";
+    o << ";\n";
+  }
+  o << "  }\n";
+  // forward: scale whichever of x and the sums is shorter by w
+  o << "  // out[k] += w sum_i x[i] M[i][k]\n"
+    << "  template <class T>\n  FLASHTP_DEVICE static void forward(const T* x, const T* M, T w, T* out) {\n";
+  if (d1 <= d3) {
+    for (int i = 0; i < d1; ++i) o << "    const T wx" << i << " = w * x[" << i << "];\n";
+    for (int k = 0; k < d3; ++k) {
+      std::string body;
+      for (int i = 0; i < d1; ++i)
+        if (const int n = n_of(i, k); n >= 0) body += "    s += wx" + std::to_string(i) + " * M[" + std::to_string(n) + "];\n";
+      if (!body.empty()) o << "    { T s = out[" << k << "];\n" << body << "    out[" << k << "] = s; }\n";
     }
-  };
-  // forward
-  o << "  // out[k] += w sum_i x[i] M[i][k],  M[i][k] = sum_j C[i][j][k] Y[j]\n"
-    << "  template <class T>\n  FLASHTP_DEVICE static void forward(const T* x, const T* Y, T w, T* out) {\n";
-  emit_m();
-  for (int i = 0; i < d1; ++i) o << "    const T x" << i << " = x[" << i << "];\n";
-  for (int k = 0; k < d3; ++k) {
-    std::string sum;
-    for (int i = 0; i < d1; ++i)
-      if (m.count({i, k})) sum += (sum.empty() ? "" : " + ") + std::string("x") + std::to_string(i) + " * " + m_name(i, k);
-    if (!sum.empty()) o << "    out[" << k << "] += w * (" << sum << ");\n";
+  } else {
+    for (int k = 0; k < d3; ++k) {
+      std::string sum;
+      for (int i = 0; i < d1; ++i)
+        if (const int n = n_of(i, k); n >= 0)
+          sum += (sum.empty() ? "T s = " : "    s += ") + std::string("x[") + std::to_string(i) + "] * M[" +
+                 std::to_string(n) + "];\n";
+      if (!sum.empty()) o << "    { " << sum << "    out[" << k << "] += w * s; }\n";
+    }
   }
   o << "  }\n";
   // backward
-  o << "  // Given g = dL/dout: gx[i] += w t[i] with t[i] = sum_k M[i][k] g[k];\n"
-       "  // returns dL/dw = sum_i x[i] t[i]; gY[j] += w sum_ik C[i][j][k] x[i] g[k]\n"
-       "  // (gY indexed within this degree's block).\n"
-    << "  template <class T>\n  FLASHTP_DEVICE static T backward(const T* x, const T* Y, T w, const T* g, T* gx, T* gY) {\n";
-  emit_m();
-  for (int i = 0; i < d1; ++i) o << "    const T x" << i << " = x[" << i << "];\n";
-  for (int k = 0; k < d3; ++k) o << "    const T g" << k << " = g[" << k << "];\n";
-  o << "    T gw = T(0);\n";
+  o << "  // Given g = dL/dout, with t[i] = sum_k M[i][k] g[k]: gx[i] += w t[i],\n"
+       "  // P[n] += w x[i_n] g[k_n]; returns dL/dw = sum_i x[i] t[i].\n"
+    << "  template <class T>\n  FLASHTP_DEVICE static T backward(const T* x, const T* M, T w, const T* g, T* gx, T* P) {\n"
+    << "    T gw = T(0);\n";
   for (int i = 0; i < d1; ++i) {
     std::string sum;
     for (int k = 0; k < d3; ++k)
-      if (m.count({i, k})) sum += (sum.empty() ? "" : " + ") + m_name(i, k) + " * g" + std::to_string(k);
+      if (const int n = n_of(i, k); n >= 0)
+        sum += (sum.empty() ? "T t = " : " t += ") + std::string("M[") + std::to_string(n) + "] * g[" +
+               std::to_string(k) + "];";
     if (sum.empty()) continue;
-    o << "    { const T t = " << sum << "; gx[" << i << "] += w * t; gw += x" << i << " * t; }\n";
+    o << "    { const T wx = w * x[" << i << "]; " << sum << " gx[" << i << "] += w * t; gw += x[" << i << "] * t;";
+    for (int k = 0; k < d3; ++k)
+      if (const int n = n_of(i, k); n >= 0) o << " P[" << n << "] += wx * g[" << k << "];";
+    o << " }\n";
   }
+  o << "    return gw;\n  }\n";
+  // sh_gradient
+  o << "  // gY[j] += sum_n C[i_n][j][k_n] P[n] (gY indexed within this degree's block)\n"
+    << "  template <class T>\n  FLASHTP_DEVICE static void sh_gradient(const T* P, T* gY) {\n    using R = real_t<T>;\n";
   for (int j = 0; j < d2; ++j) {
     std::string sum;
     for (const auto& e : cg)
-      if (e.j == j) sum += (sum.empty() ? "" : " + ") + num(e.c) + " * x" + std::to_string(e.i) + " * g" + std::to_string(e.k);
-    if (!sum.empty()) o << "    gY[" << j << "] += w * (" << sum << ");\n";
+      if (e.j == j) sum += "    s += " + num(e.c) + " * P[" + std::to_string(n_of(e.i, e.k)) + "];\n";
+    if (!sum.empty()) o << "    { T s = gY[" << j << "];\n" << sum << "    gY[" << j << "] = s; }\n";
   }
-  o << "    return gw;\n  }\n};\n";
+  o << "  }\n};\n";
 }
 
 }  // namespace

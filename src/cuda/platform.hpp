@@ -28,6 +28,8 @@ __device__ __forceinline__ void sync_warp() { __syncwarp(); }
 __device__ __forceinline__ int lane_id() { return threadIdx.x & (kWarpSize - 1); }
 __device__ __forceinline__ int warp_id() { return threadIdx.x / kWarpSize; }
 
+__device__ __forceinline__ unsigned ballot(bool p) { return __ballot_sync(0xffffffffu, p); }
+__device__ __forceinline__ int popcount(unsigned m) { return __popc(m); }
 __device__ __forceinline__ float shuffle_xor(float v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
 __device__ __forceinline__ double shuffle_xor(double v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
 
@@ -43,34 +45,55 @@ namespace flashtp::cuda {
 
 FLASHTP_DEVICE constexpr int power_of_two_at_least(int n) { return n <= 1 ? 1 : 2 * power_of_two_at_least((n + 1) / 2); }
 
-// out[m] += the sum over the warp's lanes of v[m], m < D, one lane writing
-// each; all lanes must call it. A reduce-scatter: each step sends half of the values still held to
-// the partner lane and keeps the other half, so it takes P - 1 + 5 - log2 P
-// shuffles (P: D rounded up to a power of two, at most 32) instead of 5 D.
-// The order is fixed, so the result is reproducible.
-template <int D, class T>
-FLASHTP_DEVICE_ONLY void warp_sum_add(const T (&v)[D], T* out) {
+namespace lanes_detail {
+// The steps of lanes_sum_add from lane bit MASK down to STOP, the lane holding
+// HELD values a[0 .. HELD) (components from `component`).
+template <int MASK, int STOP, int HELD, int P, class T>
+FLASHTP_DEVICE_ONLY void steps(T (&a)[P], int lane, int& component, bool& writer) {
+  if constexpr (MASK >= STOP) {
+    const bool upper = (lane & MASK) != 0;
+    if constexpr (HELD > 1) {
+      constexpr int half = HELD / 2;
+      FLASHTP_UNROLL
+      for (int i = 0; i < half; ++i) {
+        const T keep = upper ? a[i + half] : a[i];
+        const T send = upper ? a[i] : a[i + half];
+        a[i] = keep + shuffle_xor(send, MASK);
+      }
+      if (upper) component += half;
+      steps<MASK / 2, STOP, half>(a, lane, component, writer);
+    } else {
+      a[0] += shuffle_xor(a[0], MASK);
+      if (upper) writer = false;
+      steps<MASK / 2, STOP, 1>(a, lane, component, writer);
+    }
+  }
+}
+}  // namespace lanes_detail
+
+// out[m] += the sum of v[m], m < D, over a set of SPAN lanes (a power of two):
+// those whose ids differ only in the bits STRIDE, 2 STRIDE, ..., SPAN STRIDE / 2.
+// Each sum is written once, by one lane of the set, where write is true (the
+// same for the whole set); every lane of the warp must call it. A
+// reduce-scatter: each step sends half of the values still held to the
+// partner lane and keeps the other half, then, once a lane holds one value,
+// plain butterflies; P - 1 + log2(SPAN / P) shuffles (P: D rounded up to a
+// power of two, when P <= SPAN) instead of D log2 SPAN. The order is fixed, so
+// the result is reproducible.
+template <int D, int SPAN, int STRIDE, class T>
+FLASHTP_DEVICE_ONLY void lanes_sum_add(const T (&v)[D], T* out, bool write) {
   constexpr int P = power_of_two_at_least(D);
-  static_assert(P <= kWarpSize, "at most one value per lane after the scatter");
+  constexpr int held = P > SPAN ? P / SPAN : 1;  // values per lane after the scatter
   T a[P];
   FLASHTP_UNROLL
   for (int m = 0; m < P; ++m) a[m] = m < D ? v[m] : T(0);
-  const int lane = lane_id();
-  int component = 0;  // the index of a[0] among the D values
-  int mask = kWarpSize / 2;
+  int component = 0;     // this lane holds components [component, component + held)
+  bool writer = true;    // false once the lane has a butterfly partner with the same sums
+  lanes_detail::steps<STRIDE * SPAN / 2, STRIDE, P>(a, lane_id(), component, writer);
+  if (!write || !writer) return;
   FLASHTP_UNROLL
-  for (int half = P / 2; half >= 1; half /= 2, mask /= 2) {
-    const bool upper = (lane & mask) != 0;
-    FLASHTP_UNROLL
-    for (int i = 0; i < half; ++i) {
-      const T keep = upper ? a[i + half] : a[i];
-      const T send = upper ? a[i] : a[i + half];
-      a[i] = keep + shuffle_xor(send, mask);
-    }
-    if (upper) component += half;
-  }
-  for (; mask > 0; mask /= 2) a[0] += shuffle_xor(a[0], mask);
-  if ((lane & (kWarpSize / P - 1)) == 0 && component < D) out[component] += a[0];
+  for (int i = 0; i < held; ++i)
+    if (component + i < D) out[component + i] += a[i];
 }
 
 }  // namespace flashtp::cuda
