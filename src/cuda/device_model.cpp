@@ -1,8 +1,11 @@
 #include "cuda/device_model.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "cuda/coupling_generated.hpp"
+#include "cuda/lane_work.hpp"
+#include "cuda/warp_gemm.cuh"
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -104,7 +107,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
 
   // The most channels a lane may load at once: every row offset and stride
   // of the path divisible by it.
-  auto lane_channels = [&](std::initializer_list<int> offsets) {
+  auto aligned_channels = [&](std::initializer_list<int> offsets) {
     for (int u : {4, 2}) {
       bool aligned = view.x_dim % u == 0 && view.mid_dim % u == 0;
       for (int o : offsets) aligned = aligned && o % u == 0;
@@ -112,8 +115,14 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     }
     return 1;
   };
-  std::vector<int> tasks, path_offset;
-  std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
+  // Tasks in order of falling cost, so that the warps of a pass (one task
+  // each, then a block barrier) get tasks of about the same length.
+  struct Task {
+    std::vector<int> fields;
+    int path, u0, mul, cost;
+  };
+  std::vector<Task> order;
+  std::vector<int> path_offset;
   int partial = 0;
   for (const auto& p : conv.paths) {
     const int l1 = conv.in[p.seg_in].ir.l, l2 = conv.sh[p.seg_sh].ir.l, l3 = conv.mid[p.seg_out].ir.l;
@@ -123,15 +132,23 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
                   " -> " + conv.mid[p.seg_out].ir.str() + " (degrees up to " + std::to_string(kMaxL) + ")");
     const int mul = conv.in[p.seg_in].mul, d1 = 2 * l1 + 1, d3 = 2 * l3 + 1;
     const int x0 = conv.in.offset(p.seg_in), m0 = conv.mid.offset(p.seg_out);
-    const int per_lane = lane_channels({mul, x0, m0, partial});
+    const int per_lane = aligned_channels({mul, x0, m0, partial});
+    const int path = static_cast<int>(&p - conv.paths.data());
     path_offset.push_back(partial);
     for (int u0 = 0; u0 < mul; u0 += kTaskSlots) {
-      tasks.insert(tasks.end(), {coupling, per_lane, std::min(kTaskSlots, mul - u0), x0 + u0 * d1, m0 + u0 * d3,
-                                 partial + u0 * d1});
-      for (int u = u0; u < u0 + kTaskSlots; ++u)
-        column.emplace_back(u < mul ? p.weight_offset + u : -1, static_cast<int>(&p - conv.paths.data()));
+      const int channels = std::min(kTaskSlots, mul - u0);
+      order.push_back({{coupling, per_lane, channels, x0 + u0 * d1, m0 + u0 * d3, partial + u0 * d1}, path, u0, mul,
+                       task_cost<R>(coupling, per_lane) * channels});
     }
     partial += mul * d1;
+  }
+  std::stable_sort(order.begin(), order.end(), [](const Task& a, const Task& b) { return a.cost > b.cost; });
+  std::vector<int> tasks;
+  std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
+  for (const auto& t : order) {
+    tasks.insert(tasks.end(), t.fields.begin(), t.fields.end());
+    for (int u = t.u0; u < t.u0 + kTaskSlots; ++u)
+      column.emplace_back(u < t.mul ? conv.paths[t.path].weight_offset + u : -1, t.path);
   }
   view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
   view.num_slots = static_cast<int>(column.size());
@@ -152,6 +169,16 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   }
   view.last = upload(w);
   view.last_transpose = upload(t);
+  if constexpr (std::is_same_v<R, float>) {
+    auto split = [this](const std::vector<float>& values, const float* (&out)[2]) {
+      std::vector<float> head(values.size()), tail(values.size());
+      for (size_t n = 0; n < values.size(); ++n) tf32_split(values[n], head[n], tail[n]);
+      out[0] = upload(head);
+      out[1] = upload(tail);
+    };
+    split(w, view.last_tf32);
+    split(t, view.last_transpose_tf32);
+  }
 
   // dL/dh[seg][u][i] = sum over the paths reading segment seg of partial[path][u][i]
   std::vector<int> start = {0}, index;
