@@ -308,9 +308,8 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, c
     if (tensor_core_gemms<T>(cv)) {
       static_assert(EC % 16 == 0, "tensor-core tiles are 16 edges");
       const int column = q0 + c0;
-      warp_gemm<EC / 16, 2, Major::column, Major::row>(
-          cv.K, Tf32Pair(aT, aT_tail), EC, Tf32Pair(cv.last_tf32[0] + column, cv.last_tf32[1] + column), cv.num_slots,
-          wt + c0, ld, false);
+      warp_gemm<EC / 16, 2, Major::column, Major::row>(cv.K, Tf32Pair(aT, aT_tail), EC, cv.last + column,
+                                                       cv.num_slots, wt + c0, ld, false);
       sync_warp();
       return;
     }
@@ -340,10 +339,9 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
     if (tensor_core_gemms<T>(cv)) {  // 16 x 16 tiles of grad_a, one warp each
       for (int t = warp_id(); t < EC / 16 * (K / 16); t += THREADS / kWarpSize) {
         const int e0 = 16 * (t % (EC / 16)), k0 = 16 * (t / (EC / 16));
-        const size_t at = static_cast<size_t>(q0) * K + k0;
-        warp_gemm<1, 1, Major::row, Major::row>(
-            slots_here, wt + e0 * ld, ld, Tf32Pair(cv.last_transpose_tf32[0] + at, cv.last_transpose_tf32[1] + at), K,
-            grad_a + e0 * K + k0, K, true);
+        warp_gemm<1, 1, Major::row, Major::row>(slots_here, wt + e0 * ld, ld,
+                                                cv.last_transpose + static_cast<size_t>(q0) * K + k0, K,
+                                                grad_a + e0 * K + k0, K, true);
       }
       return;
     }

@@ -1,11 +1,9 @@
 #include "cuda/device_model.hpp"
 
 #include <algorithm>
-#include <type_traits>
 
 #include "cuda/coupling_generated.hpp"
 #include "cuda/lane_work.hpp"
-#include "cuda/warp_gemm.cuh"
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -115,8 +113,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     }
     return 1;
   };
-  // Tasks in order of falling cost, so that the warps of a pass (one task
-  // each, then a block barrier) get tasks of about the same length.
+  // The tasks, and their order (below).
   struct Task {
     std::vector<int> fields;
     int path, u0, mul, cost;
@@ -142,7 +139,14 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     }
     partial += mul * d1;
   }
+  // Falling cost, every other pass reversed: a pass's warps get tasks of
+  // about the same length (the backward waits for the slowest at the end of
+  // each pass), and each warp's sum over the passes evens out (the forward
+  // waits only at the end of the chunk).
   std::stable_sort(order.begin(), order.end(), [](const Task& a, const Task& b) { return a.cost > b.cost; });
+  constexpr int kPassTasks = 8;  // the fused kernels' warps (KernelShape: 256 threads)
+  for (size_t p = kPassTasks; p < order.size(); p += 2 * kPassTasks)
+    std::reverse(order.begin() + p, order.begin() + std::min(order.size(), p + kPassTasks));
   std::vector<int> tasks;
   std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
   for (const auto& t : order) {
@@ -169,16 +173,6 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   }
   view.last = upload(w);
   view.last_transpose = upload(t);
-  if constexpr (std::is_same_v<R, float>) {
-    auto split = [this](const std::vector<float>& values, const float* (&out)[2]) {
-      std::vector<float> head(values.size()), tail(values.size());
-      for (size_t n = 0; n < values.size(); ++n) tf32_split(values[n], head[n], tail[n]);
-      out[0] = upload(head);
-      out[1] = upload(tail);
-    };
-    split(w, view.last_tf32);
-    split(t, view.last_transpose_tf32);
-  }
 
   // dL/dh[seg][u][i] = sum over the paths reading segment seg of partial[path][u][i]
   std::vector<int> start = {0}, index;

@@ -77,9 +77,6 @@ struct ConvView {
   int K = 0;          // width of the last hidden layer (or the basis, if no hidden layer)
   const R* last = nullptr;            // [K][num_slots]
   const R* last_transpose = nullptr;  // [num_slots][K]
-  // float: both as TF32 heads and tails for the tensor cores (warp_gemm.cuh)
-  const float* last_tf32[2] = {};
-  const float* last_transpose_tf32[2] = {};
   const int* path_sum_start = nullptr;  // x_dim + 1
   const int* path_sum_index = nullptr;  // partial offsets to add for each x element
 };

@@ -5,8 +5,9 @@
 // and a TF32 tail, x = x_hi + x_lo (x_lo carries the 13 bits x_hi drops), and
 //   a b ~= a_lo b_hi + a_hi b_lo + a_hi b_hi,
 // the dropped a_lo b_lo being ~2^-22 of a b ("3xTF32"), smallest terms first.
-// A factor used many times (the radial MLP's weights, a chunk's activations)
-// is split once, ahead of time (Tf32Pair); the others as their fragments load.
+// A factor that many warps read (a chunk's activations, in shared memory) is
+// split once, ahead of time (Tf32Pair); the others as their fragments load
+// (the weights: loading a tail from global memory costs more than splitting).
 // The accumulation runs in float on the tensor cores, in a fixed order, so
 // results are reproducible.
 //
