@@ -34,7 +34,6 @@
 #include "cuda/block_mlp.cuh"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/edge_geometry.cuh"
-#include "cuda/lane_work.hpp"
 #include "cuda/warp_gemm.cuh"
 
 namespace flashtp::cuda {
@@ -42,7 +41,7 @@ namespace flashtp::cuda {
 // Shared memory of the fused kernels, in elements of T (then the chunk's
 // EdgeIndex arrays), each array 32-byte aligned for the tensor cores.
 struct ConvShared {
-  int geo, emb, Y, ping, pong, aT, aT_tail, wt, z, gY, total;
+  int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
   FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
                             bool backward) {
@@ -59,7 +58,6 @@ struct ConvShared {
     ping = take(width * EC);
     pong = take(width * EC);
     aT = take(K * EC);
-    aT_tail = take(K * EC);
     wt = take(EC * row);
     z = take(backward ? depth * width * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
@@ -125,30 +123,16 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
   sync_block();
 }
 
-// The weight GEMMs run on the tensor cores: float, and K a multiple of 16.
-template <class T, class R>
-FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
-  return std::is_same_v<T, float> && cv.K % 16 == 0;
-}
-
 // The radial MLP's hidden layers on the chunk; the last activation is written
-// transposed, aT[k][e], for the per-slot weight products (split into TF32
-// heads, in place, and tails in aT_tail when they run on the tensor cores).
-// Ends with a barrier.
+// transposed, aT[k][e], for the per-slot weight products. Ends with a barrier.
 template <class T, class R, int EC>
-FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT, T* aT_tail) {
+FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
   if (cv.hidden.depth == 0) {
     for (int idx = threadIdx.x; idx < EC * cv.K; idx += blockDim.x) aT[(idx % cv.K) * EC + idx / cv.K] = emb[idx];
     sync_block();
-  } else {
-    block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
+    return;
   }
-  if constexpr (std::is_same_v<T, float>) {
-    if (tensor_core_gemms<T>(cv)) {
-      for (int idx = threadIdx.x; idx < EC * cv.K; idx += blockDim.x) tf32_split(aT[idx], aT[idx], aT_tail[idx]);
-      sync_block();
-    }
-  }
+  block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
 }
 
 // N values from p to out, or back, U at a time where U values make one
@@ -186,6 +170,23 @@ template <int N, class T>
 FLASHTP_DEVICE_ONLY void fill_zero(T (&a)[N]) {
   FLASHTP_UNROLL
   for (int i = 0; i < N; ++i) a[i] = T(0);
+}
+
+// Channels of a path per lane, U, in the forward or backward pass: the most
+// of 4, 2 and 1 for which the lane's arrays of the coupling C, counted in
+// 4-byte registers, stay within a budget that leaves the kernels' 128
+// registers a thread unspilled (from ptxas: the rest of a lane's state takes
+// about 40). Forward: x, the message sums and M; backward: x, dL/dx, dL/dm,
+// M and P.
+constexpr int kLaneWords = 72;
+template <class T, class C, bool backward>
+FLASHTP_DEVICE constexpr int lane_words(int U) {
+  return static_cast<int>(sizeof(T) / 4) *
+         (backward ? U * (2 * C::d1 + C::d3) + 2 * C::nnz : U * (C::d1 + C::d3) + C::nnz);
+}
+template <class T, class C, bool backward>
+FLASHTP_DEVICE constexpr int lane_channels() {
+  return lane_words<T, C, backward>(4) <= kLaneWords ? 4 : (lane_words<T, C, backward>(2) <= kLaneWords ? 2 : 1);
 }
 
 // A lane's share of a task: U channels (from `first`), and edge group
@@ -294,22 +295,26 @@ FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
   });
 }
 
+// The weight GEMMs run on the tensor cores: float, and K a multiple of 16.
+template <class T, class R>
+FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
+  return std::is_same_v<T, float> && cv.K % 16 == 0;
+}
+
 // wt[e][c] = sum_k aT[k][e] W[k][q0 + c]: the chunk's per-edge weights of this
 // warp's slots q0 + c, c in [32 w, 32 w + 32) for warp w, so that each thread
 // then reads its own column. Starts and ends with a warp barrier (the tensor
 // cores write the columns of the warp's other lanes).
 template <class T, class R, int EC>
-FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, const T* aT_tail, int q0, T* wt,
-                                           int ld) {
+FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int q0, T* wt, int ld) {
   const int c0 = warp_id() * kWarpSize;
   if (q0 + c0 >= cv.num_slots) return;  // slots come in whole warps
   sync_warp();
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
       static_assert(EC % 16 == 0, "tensor-core tiles are 16 edges");
-      const int column = q0 + c0;
-      warp_gemm<EC / 16, 2, Major::column, Major::row>(cv.K, Tf32Pair(aT, aT_tail), EC, cv.last + column,
-                                                       cv.num_slots, wt + c0, ld, false);
+      warp_gemm<EC / 16, 2, Major::column, Major::row>(cv.K, aT, EC, cv.last + q0 + c0, cv.num_slots, wt + c0, ld,
+                                                       false);
       sync_warp();
       return;
     }
@@ -385,10 +390,10 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(ConvVi
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.geo, sm + L.emb, sm + L.Y, edges);
-    chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT, sm + L.aT_tail);
+    chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      warp_slot_weights<T, R, EC>(cv, sm + L.aT, sm + L.aT_tail, q0, sm + L.wt, L.row);
+      warp_slot_weights<T, R, EC>(cv, sm + L.aT, q0, sm + L.wt, L.row);
       const int s0 = q0 + warp_id() * kTaskSlots;
       if (s0 >= cv.num_slots) continue;
       const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
@@ -419,12 +424,12 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, geo, emb, Y, edges);
-    chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT, sm + L.aT_tail);
+    chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      warp_slot_weights<T, R, EC>(cv, aT, sm + L.aT_tail, q0, wt, L.row);
+      warp_slot_weights<T, R, EC>(cv, aT, q0, wt, L.row);
       const int s0 = q0 + warp_id() * kTaskSlots;
       if (s0 < cv.num_slots) {
         const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "cuda/coupling_generated.hpp"
-#include "cuda/lane_work.hpp"
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -105,7 +104,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
 
   // The most channels a lane may load at once: every row offset and stride
   // of the path divisible by it.
-  auto aligned_channels = [&](std::initializer_list<int> offsets) {
+  auto lane_channels = [&](std::initializer_list<int> offsets) {
     for (int u : {4, 2}) {
       bool aligned = view.x_dim % u == 0 && view.mid_dim % u == 0;
       for (int o : offsets) aligned = aligned && o % u == 0;
@@ -113,13 +112,8 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     }
     return 1;
   };
-  // The tasks, and their order (below).
-  struct Task {
-    std::vector<int> fields;
-    int path, u0, mul, cost;
-  };
-  std::vector<Task> order;
-  std::vector<int> path_offset;
+  std::vector<int> tasks, path_offset;
+  std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
   int partial = 0;
   for (const auto& p : conv.paths) {
     const int l1 = conv.in[p.seg_in].ir.l, l2 = conv.sh[p.seg_sh].ir.l, l3 = conv.mid[p.seg_out].ir.l;
@@ -129,30 +123,15 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
                   " -> " + conv.mid[p.seg_out].ir.str() + " (degrees up to " + std::to_string(kMaxL) + ")");
     const int mul = conv.in[p.seg_in].mul, d1 = 2 * l1 + 1, d3 = 2 * l3 + 1;
     const int x0 = conv.in.offset(p.seg_in), m0 = conv.mid.offset(p.seg_out);
-    const int per_lane = aligned_channels({mul, x0, m0, partial});
-    const int path = static_cast<int>(&p - conv.paths.data());
+    const int per_lane = lane_channels({mul, x0, m0, partial});
     path_offset.push_back(partial);
     for (int u0 = 0; u0 < mul; u0 += kTaskSlots) {
-      const int channels = std::min(kTaskSlots, mul - u0);
-      order.push_back({{coupling, per_lane, channels, x0 + u0 * d1, m0 + u0 * d3, partial + u0 * d1}, path, u0, mul,
-                       task_cost<R>(coupling, per_lane) * channels});
+      tasks.insert(tasks.end(), {coupling, per_lane, std::min(kTaskSlots, mul - u0), x0 + u0 * d1, m0 + u0 * d3,
+                                 partial + u0 * d1});
+      for (int u = u0; u < u0 + kTaskSlots; ++u)
+        column.emplace_back(u < mul ? p.weight_offset + u : -1, static_cast<int>(&p - conv.paths.data()));
     }
     partial += mul * d1;
-  }
-  // Falling cost, every other pass reversed: a pass's warps get tasks of
-  // about the same length (the backward waits for the slowest at the end of
-  // each pass), and each warp's sum over the passes evens out (the forward
-  // waits only at the end of the chunk).
-  std::stable_sort(order.begin(), order.end(), [](const Task& a, const Task& b) { return a.cost > b.cost; });
-  constexpr int kPassTasks = 8;  // the fused kernels' warps (KernelShape: 256 threads)
-  for (size_t p = kPassTasks; p < order.size(); p += 2 * kPassTasks)
-    std::reverse(order.begin() + p, order.begin() + std::min(order.size(), p + kPassTasks));
-  std::vector<int> tasks;
-  std::vector<std::pair<int, int>> column;  // per slot: model column (-1: padding) and path
-  for (const auto& t : order) {
-    tasks.insert(tasks.end(), t.fields.begin(), t.fields.end());
-    for (int u = t.u0; u < t.u0 + kTaskSlots; ++u)
-      column.emplace_back(u < t.mul ? conv.paths[t.path].weight_offset + u : -1, t.path);
   }
   view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
   view.num_slots = static_cast<int>(column.size());

@@ -5,9 +5,6 @@
 // and a TF32 tail, x = x_hi + x_lo (x_lo carries the 13 bits x_hi drops), and
 //   a b ~= a_lo b_hi + a_hi b_lo + a_hi b_hi,
 // the dropped a_lo b_lo being ~2^-22 of a b ("3xTF32"), smallest terms first.
-// A factor that many warps read (a chunk's activations, in shared memory) is
-// split once, ahead of time (Tf32Pair); the others as their fragments load
-// (the weights: loading a tail from global memory costs more than splitting).
 // The accumulation runs in float on the tensor cores, in a fixed order, so
 // results are reproducible.
 //
@@ -25,32 +22,6 @@
 
 namespace flashtp::cuda {
 
-// x = head + tail with both TF32 numbers (10 mantissa bits, the low 13 zero),
-// each rounded to nearest: |x - head - tail| <= 2^-22 |x|. Integer rounding,
-// so the same on the host and the device.
-FLASHTP_DEVICE float tf32_round(float x) {
-  unsigned bits;
-  static_assert(sizeof bits == sizeof x, "32-bit float");
-  __builtin_memcpy(&bits, &x, sizeof bits);
-  bits = (bits + 0x1000u) & ~0x1fffu;
-  __builtin_memcpy(&x, &bits, sizeof bits);
-  return x;
-}
-FLASHTP_DEVICE void tf32_split(float x, float& head, float& tail) {
-  head = tf32_round(x);
-  tail = tf32_round(x - head);
-}
-
-// A GEMM factor: its values, or (tail given) their TF32 heads and tails.
-struct Tf32Pair {
-  const float* head;
-  const float* tail = nullptr;
-  FLASHTP_DEVICE Tf32Pair(const float* values) : head(values) {}  // NOLINT: plain values are split as they load
-  FLASHTP_DEVICE Tf32Pair(const float* h, const float* t) : head(h), tail(t) {}
-  FLASHTP_DEVICE Tf32Pair operator+(int offset) const { return {head + offset, tail ? tail + offset : nullptr}; }
-  FLASHTP_DEVICE float value(int i) const { return tail ? head[i] + tail[i] : head[i]; }
-};
-
 // How a matrix is stored: element (r, c) at r * ld + c (row) or c * ld + r (column).
 enum class Major { row, column };
 
@@ -65,15 +36,18 @@ namespace w = nvcuda::wmma;
 template <Major M> struct Layout { using type = w::row_major; };
 template <> struct Layout<Major::column> { using type = w::col_major; };
 
-// The fragments of a factor at p: loaded as split ahead of time, or split here.
+// Round to nearest TF32 (10 mantissa bits, the low 13 zero) by integer
+// arithmetic: no inf/NaN branches, |x - head - tail| <= 2^-22 |x|.
+__device__ __forceinline__ float tf32_round(float x) {
+  return __uint_as_float((__float_as_uint(x) + 0x1000u) & ~0x1fffu);
+}
 template <class Fragment>
-__device__ __forceinline__ void load_split(Fragment& hi, Fragment& lo, const Tf32Pair& m, int offset, int ld) {
-  w::load_matrix_sync(hi, m.head + offset, ld);
-  if (m.tail) {
-    w::load_matrix_sync(lo, m.tail + offset, ld);
-    return;
+__device__ __forceinline__ void split_tf32(Fragment& hi, Fragment& lo) {
+  for (int i = 0; i < hi.num_elements; ++i) {
+    const float x = hi.x[i], head = tf32_round(x);
+    hi.x[i] = head;
+    lo.x[i] = tf32_round(x - head);
   }
-  for (int i = 0; i < hi.num_elements; ++i) tf32_split(hi.x[i], hi.x[i], lo.x[i]);
 }
 }  // namespace wmma_detail
 #endif
@@ -89,8 +63,8 @@ FLASHTP_DEVICE bool tensor_core_aligned(const T* p) {
 // are stored as MA and MB say. K is a multiple of 8; with the tensor cores,
 // the pointers are 32-byte aligned and the leading dimensions multiples of 4.
 template <int MT, int NT, Major MA, Major MB>
-FLASHTP_DEVICE_ONLY void warp_gemm(int K, const Tf32Pair& A, int lda, const Tf32Pair& B, int ldb, float* C, int ldc,
-                                   bool accumulate) {
+FLASHTP_DEVICE_ONLY void warp_gemm(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                                         bool accumulate) {
 #if defined(FLASHTP_TENSOR_CORES)
   namespace w = wmma_detail::w;
   using FragA = w::fragment<w::matrix_a, 16, 16, 8, w::precision::tf32, typename wmma_detail::Layout<MA>::type>;
@@ -110,9 +84,15 @@ FLASHTP_DEVICE_ONLY void warp_gemm(int K, const Tf32Pair& A, int lda, const Tf32
     FragA a_hi[MT], a_lo[MT];
     FragB b_hi[NT], b_lo[NT];
     FLASHTP_UNROLL
-    for (int t = 0; t < MT; ++t) wmma_detail::load_split(a_hi[t], a_lo[t], A, element_offset<MA>(16 * t, k, lda), lda);
+    for (int t = 0; t < MT; ++t) {
+      w::load_matrix_sync(a_hi[t], A + element_offset<MA>(16 * t, k, lda), lda);
+      wmma_detail::split_tf32(a_hi[t], a_lo[t]);
+    }
     FLASHTP_UNROLL
-    for (int u = 0; u < NT; ++u) wmma_detail::load_split(b_hi[u], b_lo[u], B, element_offset<MB>(k, 16 * u, ldb), ldb);
+    for (int u = 0; u < NT; ++u) {
+      w::load_matrix_sync(b_hi[u], B + element_offset<MB>(k, 16 * u, ldb), ldb);
+      wmma_detail::split_tf32(b_hi[u], b_lo[u]);
+    }
     FLASHTP_UNROLL
     for (int t = 0; t < MT; ++t) {
       FLASHTP_UNROLL
@@ -132,7 +112,7 @@ FLASHTP_DEVICE_ONLY void warp_gemm(int K, const Tf32Pair& A, int lda, const Tf32
   for (int idx = lane_id(); idx < 16 * MT * 16 * NT; idx += kWarpSize) {
     const int r = idx / (16 * NT), c = idx % (16 * NT);
     float sum = accumulate ? C[r * ldc + c] : 0.0f;
-    for (int k = 0; k < K; ++k) sum += A.value(element_offset<MA>(r, k, lda)) * B.value(element_offset<MB>(k, c, ldb));
+    for (int k = 0; k < K; ++k) sum += A[element_offset<MA>(r, k, lda)] * B[element_offset<MB>(k, c, ldb)];
     C[r * ldc + c] = sum;
   }
 #endif
