@@ -104,7 +104,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
 
   // The most channels a lane may load at once: every row offset and stride
   // of the path divisible by it.
-  auto lane_channels = [&](std::initializer_list<int> offsets) {
+  auto aligned_channels = [&](std::initializer_list<int> offsets) {
     for (int u : {4, 2}) {
       bool aligned = view.x_dim % u == 0 && view.mid_dim % u == 0;
       for (int o : offsets) aligned = aligned && o % u == 0;
@@ -123,7 +123,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
                   " -> " + conv.mid[p.seg_out].ir.str() + " (degrees up to " + std::to_string(kMaxL) + ")");
     const int mul = conv.in[p.seg_in].mul, d1 = 2 * l1 + 1, d3 = 2 * l3 + 1;
     const int x0 = conv.in.offset(p.seg_in), m0 = conv.mid.offset(p.seg_out);
-    const int per_lane = lane_channels({mul, x0, m0, partial});
+    const int per_lane = aligned_channels({mul, x0, m0, partial});
     path_offset.push_back(partial);
     for (int u0 = 0; u0 < mul; u0 += kTaskSlots) {
       tasks.insert(tasks.end(), {coupling, per_lane, std::min(kTaskSlots, mul - u0), x0 + u0 * d1, m0 + u0 * d3,
