@@ -92,6 +92,13 @@ std::vector<Combo> combos() {
   return out;
 }
 
+// "T v = t0;<sep>v += t1;<sep>...": the terms summed left to right into v.
+std::string accumulate(const std::string& v, const std::vector<std::string>& terms, const std::string& sep) {
+  std::string out;
+  for (size_t t = 0; t < terms.size(); ++t) out += (t ? sep + v + " += " : "T " + v + " = ") + terms[t] + ";";
+  return out;
+}
+
 // The uvu coupling of one channel through M[i][k] = sum_j C[i][j][k] Y[j]:
 // only M's nonzero entries n = (i_n, k_n) are stored, M[n], so that a lane
 // computing several channels of one path and edge builds M once.
@@ -100,14 +107,14 @@ void write_coupling(std::ostream& o, const Combo& cb) {
   const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
   std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> pairs;  // (i, k) -> its entries
   for (const auto& e : cg) pairs[{e.i, e.k}].push_back(e);
-  std::vector<std::pair<int, int>> index;  // n -> (i_n, k_n)
-  for (const auto& [ik, entries] : pairs) index.push_back(ik);
+  std::map<std::pair<int, int>, int> index;  // (i_n, k_n) -> n, in row order
+  for (const auto& [ik, entries] : pairs) index.emplace(ik, static_cast<int>(index.size()));
   const int nnz = static_cast<int>(index.size());
-  auto n_of = [&](int i, int k) {
-    for (int n = 0; n < nnz; ++n)
-      if (index[n] == std::make_pair(i, k)) return n;
-    return -1;
+  auto n_of = [&](int i, int k) {  // -1 where M[i][k] is zero
+    const auto at = index.find({i, k});
+    return at == index.end() ? -1 : at->second;
   };
+  auto at = [](const char* array, int n) { return array + ("[" + std::to_string(n) + "]"); };
 
   o << "template <> struct Coupling<" << cb.l1 << ", " << cb.l2 << ", " << cb.l3 << "> {\n"
     << "  static constexpr int d1 = " << d1 << ", d3 = " << d3 << ", sh_offset = " << sh0 << ", sh_dim = " << d2
@@ -115,8 +122,8 @@ void write_coupling(std::ostream& o, const Combo& cb) {
   // matrix
   o << "  // M[n] = M[i_n][k_n] = sum_j C[i_n][j][k_n] Y[j], (i_n, k_n) in row order\n"
     << "  template <class T>\n  FLASHTP_DEVICE static void matrix(const T* Y, T* M) {\n    using R = real_t<T>;\n";
-  for (int n = 0; n < nnz; ++n) {
-    const auto& entries = pairs[index[n]];
+  for (const auto& [ik, n] : index) {
+    const auto& entries = pairs[ik];
     o << "    M[" << n << "] = ";
     for (size_t t = 0; t < entries.size(); ++t)
       o << (t ? " + " : "") << num(entries[t].c) << " * Y[" << sh0 + entries[t].j << "]";
@@ -126,51 +133,50 @@ void write_coupling(std::ostream& o, const Combo& cb) {
   // forward: scale whichever of x and the sums is shorter by w
   o << "  // out[k] += w sum_i x[i] M[i][k]\n"
     << "  template <class T>\n  FLASHTP_DEVICE static void forward(const T* x, const T* M, T w, T* out) {\n";
-  if (d1 <= d3) {
-    for (int i = 0; i < d1; ++i) o << "    const T wx" << i << " = w * x[" << i << "];\n";
-    for (int k = 0; k < d3; ++k) {
-      std::string body;
-      for (int i = 0; i < d1; ++i)
-        if (const int n = n_of(i, k); n >= 0) body += "    s += wx" + std::to_string(i) + " * M[" + std::to_string(n) + "];\n";
-      if (!body.empty()) o << "    { T s = out[" << k << "];\n" << body << "    out[" << k << "] = s; }\n";
-    }
-  } else {
-    for (int k = 0; k < d3; ++k) {
-      std::string sum;
-      for (int i = 0; i < d1; ++i)
-        if (const int n = n_of(i, k); n >= 0)
-          sum += (sum.empty() ? "T s = " : "    s += ") + std::string("x[") + std::to_string(i) + "] * M[" +
-                 std::to_string(n) + "];\n";
-      if (!sum.empty()) o << "    { " << sum << "    out[" << k << "] += w * s; }\n";
-    }
+  const bool prescale = d1 <= d3;  // w x[i] first, summed into out[k]; else the sums, scaled by w
+  if (prescale)
+    for (int i = 0; i < d1; ++i) o << "    const T wx" << i << " = w * " << at("x", i) << ";\n";
+  for (int k = 0; k < d3; ++k) {
+    const std::string out_k = at("out", k);
+    std::vector<std::string> terms;
+    for (int i = 0; i < d1; ++i)
+      if (const int n = n_of(i, k); n >= 0)
+        terms.push_back((prescale ? "wx" + std::to_string(i) : at("x", i)) + " * " + at("M", n));
+    if (terms.empty()) continue;
+    if (prescale) terms.insert(terms.begin(), out_k);
+    o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << out_k
+      << (prescale ? " = s; }\n" : " += w * s; }\n");
   }
   o << "  }\n";
   // backward
   o << "  // Given g = dL/dout, with t[i] = sum_k M[i][k] g[k]: gx[i] += w t[i],\n"
        "  // P[n] += w x[i_n] g[k_n]; returns dL/dw = sum_i x[i] t[i].\n"
-    << "  template <class T>\n  FLASHTP_DEVICE static T backward(const T* x, const T* M, T w, const T* g, T* gx, T* P) {\n"
+    << "  template <class T>\n"
+       "  FLASHTP_DEVICE static T backward(const T* x, const T* M, T w, const T* g, T* gx, T* P) {\n"
     << "    T gw = T(0);\n";
   for (int i = 0; i < d1; ++i) {
-    std::string sum;
+    std::vector<std::string> terms;
+    std::string p_sums;
     for (int k = 0; k < d3; ++k)
-      if (const int n = n_of(i, k); n >= 0)
-        sum += (sum.empty() ? "T t = " : " t += ") + std::string("M[") + std::to_string(n) + "] * g[" +
-               std::to_string(k) + "];";
-    if (sum.empty()) continue;
-    o << "    { const T wx = w * x[" << i << "]; " << sum << " gx[" << i << "] += w * t; gw += x[" << i << "] * t;";
-    for (int k = 0; k < d3; ++k)
-      if (const int n = n_of(i, k); n >= 0) o << " P[" << n << "] += wx * g[" << k << "];";
-    o << " }\n";
+      if (const int n = n_of(i, k); n >= 0) {
+        terms.push_back(at("M", n) + " * " + at("g", k));
+        p_sums += " " + at("P", n) + " += wx * " + at("g", k) + ";";
+      }
+    if (terms.empty()) continue;
+    o << "    { const T wx = w * " << at("x", i) << "; " << accumulate("t", terms, " ") << " gx[" << i
+      << "] += w * t; gw += " << at("x", i) << " * t;" << p_sums << " }\n";
   }
   o << "    return gw;\n  }\n";
   // sh_gradient
   o << "  // gY[j] += sum_n C[i_n][j][k_n] P[n] (gY indexed within this degree's block)\n"
-    << "  template <class T>\n  FLASHTP_DEVICE static void sh_gradient(const T* P, T* gY) {\n    using R = real_t<T>;\n";
+    << "  template <class T>\n  FLASHTP_DEVICE static void sh_gradient(const T* P, T* gY) {\n"
+       "    using R = real_t<T>;\n";
   for (int j = 0; j < d2; ++j) {
-    std::string sum;
+    const std::string gy_j = at("gY", j);
+    std::vector<std::string> terms = {gy_j};
     for (const auto& e : cg)
-      if (e.j == j) sum += "    s += " + num(e.c) + " * P[" + std::to_string(n_of(e.i, e.k)) + "];\n";
-    if (!sum.empty()) o << "    { T s = gY[" << j << "];\n" << sum << "    gY[" << j << "] = s; }\n";
+      if (e.j == j) terms.push_back(num(e.c) + " * " + at("P", n_of(e.i, e.k)));
+    if (terms.size() > 1) o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << gy_j << " = s; }\n";
   }
   o << "  }\n};\n";
 }
