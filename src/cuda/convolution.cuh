@@ -203,13 +203,13 @@ struct LaneShare {
 };
 
 // One task of the forward pass over the chunk: m_i += sum_e w_e TP(h_j, Y_e).
-template <class T, class C, int U, int EC>
+template <class T, class C, int U>
 FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, const T* wt, int ld,
                                       const T* h, int x_dim, T* message, int mid_dim) {
-  const LaneShare<U> lane(task[2]);
-  const T* hx = h + task[3] + lane.channel() * C::d1;       // + j x_dim: the lane's channels of h_j
-  const T* w_e = wt + warp_id() * kTaskSlots + lane.first;  // + e ld (padding: zero weights)
-  T* out = message + task[4] + lane.channel() * C::d3;      // + i mid_dim
+  const LaneShare<U> lane(task[kTaskChannels]);
+  const T* hx = h + task[kTaskX] + lane.channel() * C::d1;         // + j x_dim: the lane's channels of h_j
+  const T* w_e = wt + warp_id() * kTaskSlots + lane.first;         // + e ld (padding: zero weights)
+  T* out = message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
     T acc[U * C::d3];
@@ -236,11 +236,11 @@ template <class T, class C, int U, int EC>
 FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, T* wt, int ld,
                                        const T* h, int x_dim, const T* grad_message, int mid_dim, T* partial,
                                        int partial_dim, T* gY) {
-  const LaneShare<U> lane(task[2]);
-  const T* hx = h + task[3] + lane.channel() * C::d1;             // + j x_dim
-  const T* gm = grad_message + task[4] + lane.channel() * C::d3;  // + i mid_dim
-  T* w_e = wt + warp_id() * kTaskSlots + lane.first;              // + e ld (padding: zero weights)
-  T* gh = partial + task[5] + lane.channel() * C::d1;             // + j partial_dim
+  const LaneShare<U> lane(task[kTaskChannels]);
+  const T* hx = h + task[kTaskX] + lane.channel() * C::d1;                   // + j x_dim
+  const T* gm = grad_message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
+  T* w_e = wt + warp_id() * kTaskSlots + lane.first;                         // + e ld (padding: zero weights)
+  T* gh = partial + task[kTaskPartial] + lane.channel() * C::d1;             // + j partial_dim
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
     const size_t j = static_cast<size_t>(edges.sender[edges.segment[s]]);
@@ -285,11 +285,11 @@ struct Channels {
 };
 template <class T, bool backward, class F>
 FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
-  dispatch_coupling(task[0], [&](auto coupling) {
+  dispatch_coupling(task[kTaskCoupling], [&](auto coupling) {
     using C = decltype(coupling);
     constexpr int U = lane_channels<T, C, backward>();
     if constexpr (U > 1) {
-      if (task[1] >= U) return f(coupling, Channels<U>{});
+      if (task[kTaskLaneChannels] >= U) return f(coupling, Channels<U>{});
     }
     f(coupling, Channels<1>{});
   });
@@ -377,9 +377,9 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
 }
 
 template <class T, int EC, int THREADS>
-FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles,
-                                        const int* center, const int* neighbor, const T* vec, const T* h,
-                                        T* message) {
+FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
+    ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int* center, const int* neighbor,
+    const T* vec, const T* h, T* message) {
   using R = real_t<T>;
   const int ns = em.sh_size(), width = hidden_buffer_width(cv);
   const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false);
@@ -398,8 +398,8 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(ConvVi
       if (s0 >= cv.num_slots) continue;
       const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
       dispatch_task<T, false>(task, [&](auto coupling, auto U) {
-        forward_task<T, decltype(coupling), decltype(U)::value, EC>(task, edges, sm + L.Y, ns, sm + L.wt, L.row, h,
-                                                                    cv.x_dim, message, cv.mid_dim);
+        forward_task<T, decltype(coupling), decltype(U)::value>(task, edges, sm + L.Y, ns, sm + L.wt, L.row, h,
+                                                                cv.x_dim, message, cv.mid_dim);
       });
     }
     sync_block();

@@ -126,8 +126,13 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     const int per_lane = aligned_channels({mul, x0, m0, partial});
     path_offset.push_back(partial);
     for (int u0 = 0; u0 < mul; u0 += kTaskSlots) {
-      tasks.insert(tasks.end(), {coupling, per_lane, std::min(kTaskSlots, mul - u0), x0 + u0 * d1, m0 + u0 * d3,
-                                 partial + u0 * d1});
+      int* task = &*tasks.insert(tasks.end(), kTaskFields, 0);
+      task[kTaskCoupling] = coupling;
+      task[kTaskLaneChannels] = per_lane;
+      task[kTaskChannels] = std::min(kTaskSlots, mul - u0);
+      task[kTaskX] = x0 + u0 * d1;
+      task[kTaskMessage] = m0 + u0 * d3;
+      task[kTaskPartial] = partial + u0 * d1;
       for (int u = u0; u < u0 + kTaskSlots; ++u)
         column.emplace_back(u < mul ? p.weight_offset + u : -1, static_cast<int>(&p - conv.paths.data()));
     }

@@ -57,28 +57,34 @@ struct Block {
 void barrier() { current.owner->barrier.wait(); }
 void warp_barrier() { current.owner->warp_barriers[current.thread.x / kWarpSize]->wait(); }
 
-double exchange_xor(double v, int mask) {
-  Block& b = *current.owner;
-  const unsigned t = current.thread.x;
-  Barrier& warp = *b.warp_barriers[t / kWarpSize];
-  b.slots[t] = v;
-  warp.wait();
-  const double other = b.slots[t ^ static_cast<unsigned>(mask)];
-  warp.wait();
-  return other;
-}
-
-unsigned ballot(bool p) {
+namespace {
+// Every thread of the caller's warp posts v; then read(the warp's posted
+// values, their count) runs in each, before any thread may post again.
+template <class F>
+auto through_warp(double v, F&& read) {
   Block& b = *current.owner;
   const unsigned t = current.thread.x, first = t / kWarpSize * kWarpSize;
   Barrier& warp = *b.warp_barriers[t / kWarpSize];
-  b.slots[t] = p ? 1.0 : 0.0;
+  b.slots[t] = v;
   warp.wait();
-  unsigned mask = 0;
-  for (unsigned l = 0; l < kWarpSize && first + l < b.slots.size(); ++l)
-    if (b.slots[first + l] != 0.0) mask |= 1u << l;
+  const auto out = read(b.slots.data() + first, std::min<size_t>(kWarpSize, b.slots.size() - first));
   warp.wait();
-  return mask;
+  return out;
+}
+}  // namespace
+
+double exchange_xor(double v, int mask) {
+  const unsigned lane = current.thread.x % kWarpSize;
+  return through_warp(v, [&](const double* warp, size_t) { return warp[lane ^ static_cast<unsigned>(mask)]; });
+}
+
+unsigned ballot(bool p) {
+  return through_warp(p ? 1.0 : 0.0, [](const double* warp, size_t lanes) {
+    unsigned mask = 0;
+    for (size_t l = 0; l < lanes; ++l)
+      if (warp[l] != 0.0) mask |= 1u << l;
+    return mask;
+  });
 }
 
 void run(unsigned grid, unsigned block, size_t shared_bytes, const std::function<void()>& body) {

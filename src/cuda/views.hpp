@@ -55,19 +55,23 @@ struct EmbeddingView {
 // The convolution of one layer, laid out for the fused kernels. Columns of
 // the radial MLP's last layer (one per path and channel u) are "slots"; each
 // path is padded to whole tasks of 32 slots, and a warp works on one task at
-// a time, so that a warp never mixes paths. Per task (channels u0 .. u0 + 31):
-//   coupling index of (l1, l2, l3); the most channels one lane may take, 4, 2
-//   or 1 (the path's rows are then aligned for loads of that many channels);
-//   channels (the path's from u0 on, at most 32: the rest is padding, which
-//   computes with a zero weight and writes nothing); x offset (path input
-//   segment + u0 d1); message offset (path output segment + u0 d3);
-//   partial-gradient offset (+ u0 d1).
+// a time, so that a warp never mixes paths. Per task (channels u0 .. u0 + 31),
+// the fields of TaskField.
 // The last layer's weights are stored per slot, [K][slots] and [slots][K],
 // with each path's normalisation alpha and 1/denominator folded in.
 // Backward: dL/dh_j is first summed per path into "partial" rows of width
 // partial_dim (path p at its own offset), then over the paths of each input
 // segment (path_sum): no two threads ever write the same number.
-constexpr int kTaskSlots = 32, kTaskFields = 6;
+constexpr int kTaskSlots = 32;
+enum TaskField : int {
+  kTaskCoupling,      // index of (l1, l2, l3)
+  kTaskLaneChannels,  // the most channels one lane may take, 4, 2 or 1 (the path's rows are aligned for them)
+  kTaskChannels,      // the path's from u0 on, at most 32; the rest is padding (zero weights, writes nothing)
+  kTaskX,             // offset in x: path input segment + u0 d1
+  kTaskMessage,       // offset in the message: path output segment + u0 d3
+  kTaskPartial,       // offset in the partial gradient rows: + u0 d1
+  kTaskFields
+};
 template <class R>
 struct ConvView {
   int x_dim = 0, mid_dim = 0, partial_dim = 0;
