@@ -6,13 +6,13 @@
 
 #include "cuda/activation.cuh"
 #include "cuda/views.hpp"
-#include "cuda/warp_gemm.cuh"
+#include "cuda/tensor_cores.cuh"
 
 namespace flashtp::cuda {
 
 // z = in W (W is [K][N]); out[r * out_row + n * out_col] = act(z) or z;
 // pre[r * N + n] = z when pre is given. Float layers whose shapes fit 16 x 16
-// tiles run on the tensor cores (warp_gemm.cuh), z staged row-major in pre,
+// tiles run on the tensor cores (tensor_cores.cuh), z staged row-major in pre,
 // in out (when it is row-major) or in scratch, with a barrier inside; the
 // others as one FMA loop per output, with none.
 template <class T, class R>
@@ -20,13 +20,14 @@ FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int in_stride, int K
                                      int out_row, int out_col, ActivationKind act, bool activated, T* scratch) {
   if constexpr (std::is_same_v<T, float>) {
     T* z = pre ? pre : (out_col == 1 && out_row == N ? out : scratch);
-    if (z && rows % 16 == 0 && K % 8 == 0 && N % 16 == 0 && in_stride % 4 == 0 && tensor_core_aligned(in) &&
-        tensor_core_aligned(W) && tensor_core_aligned(z)) {
-      const int row_tiles = rows / 16;
+    if (z && rows % kMmaRows == 0 && K % kMmaDepth == 0 && N % 16 == 0) {
+      const int row_tiles = rows / kMmaRows;
       for (int t = warp_id(); t < row_tiles * (N / 16); t += blockDim.x / kWarpSize) {
-        const int r0 = 16 * (t % row_tiles), n0 = 16 * (t / row_tiles);
-        warp_gemm<1, 1, Major::row, Major::row>(K, in + r0 * in_stride, in_stride, W + n0, N, z + r0 * N + n0, N,
-                                                false);
+        const int r0 = kMmaRows * (t % row_tiles), n0 = 16 * (t / row_tiles);
+        Accumulators<1, 2> c;
+        zero_accumulators(c);
+        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * in_stride, in_stride}, RowMajorB{W + n0, N}, c);
+        store_c(c, z + r0 * N + n0, N);
       }
       sync_block();
       for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) {

@@ -21,8 +21,8 @@
 //                   (summed over a lane's channels, then over the lanes of
 //                   the edge's group, then over warps in a fixed order),
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
-//   float's two weight GEMMs on the tensor cores (warp_gemm.cuh) when K is a
-//   multiple of 16, the others as per-thread FMA loops,
+//   float's two weight GEMMs on the tensor cores (tensor_cores.cuh) when K is
+//   a multiple of 16, the others as per-thread FMA loops,
 //   and back through the hidden layers and the geometry to dL/dr_e. Every
 //   sum has one writer and a fixed order: no atomics, results reproducible.
 //   Two blocks per SM (at most 128 registers a thread): dL/da accumulates in
@@ -34,17 +34,19 @@
 #include "cuda/block_mlp.cuh"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/edge_geometry.cuh"
-#include "cuda/warp_gemm.cuh"
+#include "cuda/tensor_cores.cuh"
 
 namespace flashtp::cuda {
 
 // Shared memory of the fused kernels, in elements of T (then the chunk's
-// EdgeIndex arrays), each array 32-byte aligned for the tensor cores.
+// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last
+// hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
+// the tensor cores.
 struct ConvShared {
   int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
   FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
-                            bool backward) {
+                            bool backward, bool tensor_cores) {
     int at = 0;
     auto take = [&at](int n) {
       const int start = at;
@@ -57,7 +59,7 @@ struct ConvShared {
     Y = take(sh_size * EC);
     ping = take(width * EC);
     pong = take(width * EC);
-    aT = take(K * EC);
+    aT = take((tensor_cores ? 2 : 1) * K * EC);
     wt = take(EC * row);
     z = take(backward ? depth * width * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
@@ -123,12 +125,31 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
   sync_block();
 }
 
-// The radial MLP's hidden layers on the chunk; the last activation is written
-// transposed, aT[k][e], for the per-slot weight products. Ends with a barrier.
+// The weight GEMMs run on the tensor cores: float, and the weights packed for
+// them (the host packs them when K is a multiple of 16).
+template <class T, class R>
+FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
+  return std::is_same_v<T, float> && cv.last_packed != nullptr;
+}
+
+// The radial MLP's hidden layers on the chunk; the last activation a[e][k]
+// goes to aT, transposed (aT[k][e]) or packed for the tensor cores. Ends with
+// a barrier.
 template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
-  if (cv.hidden.depth == 0) {
-    for (int idx = threadIdx.x; idx < EC * cv.K; idx += blockDim.x) aT[(idx % cv.K) * EC + idx / cv.K] = emb[idx];
+  const int K = cv.K, depth = cv.hidden.depth;
+  if (tensor_core_gemms<T>(cv)) {
+    // a[e][k], row-major, in the buffer the last hidden layer does not read
+    T* a = depth % 2 == 0 ? pong : ping;
+    if (depth > 0) block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, a, K, 1);
+    const T* rows = depth > 0 ? a : emb;
+    if constexpr (std::is_same_v<T, float>)
+      for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) PackedA::store(rows[idx], idx / K, idx % K, K, aT);
+    sync_block();
+    return;
+  }
+  if (depth == 0) {
+    for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) aT[(idx % K) * EC + idx / K] = emb[idx];
     sync_block();
     return;
   }
@@ -295,12 +316,6 @@ FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
   });
 }
 
-// The weight GEMMs run on the tensor cores: float, and K a multiple of 16.
-template <class T, class R>
-FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
-  return std::is_same_v<T, float> && cv.K % 16 == 0;
-}
-
 // wt[e][c] = sum_k aT[k][e] W[k][q0 + c]: the chunk's per-edge weights of this
 // warp's slots q0 + c, c in [32 w, 32 w + 32) for warp w, so that each thread
 // then reads its own column. Starts and ends with a warp barrier (the tensor
@@ -312,9 +327,12 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
   sync_warp();
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
-      static_assert(EC % 16 == 0, "tensor-core tiles are 16 edges");
-      warp_gemm<EC / 16, 2, Major::column, Major::row>(cv.K, aT, EC, cv.last + q0 + c0, cv.num_slots, wt + c0, ld,
-                                                       false);
+      static_assert(EC % kMmaRows == 0, "tensor-core tiles are 16 edges");
+      constexpr int MT = EC / kMmaRows, NT = kTaskSlots / kMmaCols;
+      Accumulators<MT, NT> w;
+      zero_accumulators(w);
+      warp_mma(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, (q0 + c0) / 16}, w);
+      store_c(w, wt + c0, ld);
       sync_warp();
       return;
     }
@@ -344,9 +362,11 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
     if (tensor_core_gemms<T>(cv)) {  // 16 x 16 tiles of grad_a, one warp each
       for (int t = warp_id(); t < EC / 16 * (K / 16); t += THREADS / kWarpSize) {
         const int e0 = 16 * (t % (EC / 16)), k0 = 16 * (t / (EC / 16));
-        warp_gemm<1, 1, Major::row, Major::row>(slots_here, wt + e0 * ld, ld,
-                                                cv.last_transpose + static_cast<size_t>(q0) * K + k0, K,
-                                                grad_a + e0 * K + k0, K, true);
+        Accumulators<1, 2> g;
+        load_c(grad_a + e0 * K + k0, K, g);
+        warp_mma(slots_here / kMmaDepth, RowMajorA{wt + e0 * ld, ld},
+                 PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth, k0 / 16}, g);
+        store_c(g, grad_a + e0 * K + k0, K);
       }
       return;
     }
@@ -382,7 +402,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     const T* vec, const T* h, T* message) {
   using R = real_t<T>;
   const int ns = em.sh_size(), width = hidden_buffer_width(cv);
-  const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false);
+  const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
@@ -412,7 +432,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial, T* grad_vec) {
   using R = real_t<T>;
   const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
-  const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true);
+  const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
   T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;

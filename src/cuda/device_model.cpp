@@ -1,8 +1,10 @@
 #include "cuda/device_model.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "cuda/coupling_generated.hpp"
+#include "cuda/tensor_cores.cuh"
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -28,7 +30,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   const Irreps& out = transpose ? def.in : def.out;
   std::vector<int> segments, paths;
   std::vector<size_t> order;  // model path index of each entry of `paths`
-  int widest_path = 0, widest_segment = 0;
+  int widest_path = 0, widest_segment = 0, tensor_items = 0;
   for (int o = 0; o < out.size(); ++o) {
     const int begin = static_cast<int>(order.size());
     for (size_t p = 0; p < def.paths.size(); ++p) {
@@ -42,6 +44,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
     }
     segments.insert(segments.end(), {out.offset(o), out[o].mul, out[o].ir.dim(), begin, static_cast<int>(order.size())});
     widest_segment = std::max(widest_segment, out[o].dim());
+    tensor_items += (out[o].mul + kLinearTile - 1) / kLinearTile * out[o].ir.dim();
   }
   std::vector<R> weights;
   for (const Linear* v : variants) {
@@ -62,6 +65,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   view.num_segments = out.size();
   view.widest_path = widest_path;
   view.widest_segment = widest_segment;
+  view.tensor_items = tensor_items;
   view.segments = upload(segments);
   view.paths = upload(paths);
   view.weight = upload(weights);
@@ -90,6 +94,18 @@ MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
   if (layers > 0) view.max_hidden = std::max(view.max_hidden, def.widths[layers]);
   return view;
 }
+
+namespace {
+// A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
+template <class R>
+std::vector<R> pack_b(const std::vector<R>& m, int rows, int cols) {
+  std::vector<R> packed(m.size());
+  for (int k = 0; k < rows; ++k)
+    for (int n = 0; n < cols; ++n)
+      packed[static_cast<size_t>(PackedB::offset(k, n, rows))] = m[static_cast<size_t>(k) * cols + n];
+  return packed;
+}
+}  // namespace
 
 template <class R>
 ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
@@ -157,6 +173,10 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   }
   view.last = upload(w);
   view.last_transpose = upload(t);
+  if (std::is_same_v<R, float> && K % 16 == 0) {
+    view.last_packed = upload(pack_b(w, K, S));
+    view.last_transpose_packed = upload(pack_b(t, S, K));
+  }
 
   // dL/dh[seg][u][i] = sum over the paths reading segment seg of partial[path][u][i]
   std::vector<int> start = {0}, index;

@@ -3,8 +3,10 @@
 // Every output element has one thread; sums run in the CPU's order.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "cuda/block_mlp.cuh"
+#include "cuda/tensor_cores.cuh"
 #include "cuda/views.hpp"
 
 namespace flashtp::cuda {
@@ -115,6 +117,86 @@ FLASHTP_KERNEL void linear_rows(LinearView<R> L, const T* x, int x_stride, T* y,
   FLASHTP_UNROLL
   for (int r = 0; r < kLinearRows; ++r)
     if (r0 + r < rows) y[static_cast<int64_t>(r0 + r) * y_stride + o] = acc[r];
+}
+
+// The same on the tensor cores, for float and one weight matrix for all rows
+// (no per-species variants): a warp takes kLinearTile rows and, for one
+// component m of one output segment, kLinearTile channels v, the GEMMs
+//   Y_m[r][v] (+)= bias + sum_paths sum_u X_m[r][u] W[u][v],  X_m[r][u] = x[r][in + u d + m],
+// u in k-steps of 8, zero beyond the path's channels (tensor_cores.cuh).
+constexpr int kLinearWarps = kNodeThreads / kWarpSize;
+
+template <class R>
+inline unsigned linear_tensor_blocks(const LinearView<R>& L, int rows) {
+  const unsigned tiles = static_cast<unsigned>((rows + kLinearTile - 1) / kLinearTile);
+  return tiles * static_cast<unsigned>((L.tensor_items + kLinearWarps - 1) / kLinearWarps);
+}
+
+// A: X_m[r][u] at x[r * stride + u d], r < rows, u < channels; B: W[u][v] at
+// w[u * ld + v], u < channels, v < cols; zeros outside.
+struct LinearInput {
+  const float* x;
+  int stride, d, rows, channels;
+  FLASHTP_DEVICE_ONLY void fragment(int tile, int step, float (&hi)[4], float (&lo)[4]) const {
+    gather_a(*this, tile, step, hi, lo);
+  }
+  FLASHTP_DEVICE_ONLY float element(int r, int u) const {
+    return r < rows && u < channels ? x[r * stride + u * d] : 0.0f;
+  }
+};
+struct LinearWeights {
+  const float* w;
+  int ld, channels, cols;
+  template <int NT>
+  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
+    gather_b(*this, step, b);
+  }
+  FLASHTP_DEVICE_ONLY float element(int u, int v) const { return u < channels && v < cols ? w[u * ld + v] : 0.0f; }
+};
+
+template <class T>
+FLASHTP_KERNEL void linear_rows_tensor(LinearView<T> L, const T* x, int x_stride, T* y, int y_stride, int rows,
+                                       int accumulate) {
+  static_assert(std::is_same_v<T, float>, "the tensor cores take float");
+  const int items = L.tensor_items, item_blocks = (items + kLinearWarps - 1) / kLinearWarps;
+  const int r0 = static_cast<int>(blockIdx.x) / item_blocks * kLinearTile;
+  int item = static_cast<int>(blockIdx.x) % item_blocks * kLinearWarps + warp_id();
+  if (item >= items) return;  // the whole warp
+  const int* seg = L.segments;
+  for (;; seg += kSegmentFields) {
+    const int n = (seg[1] + kLinearTile - 1) / kLinearTile * seg[2];
+    if (item < n) break;
+    item -= n;
+  }
+  const int mul_out = seg[1], d = seg[2], m = item % d, v0 = item / d * kLinearTile;
+  const int rows_here = rows - r0 < kLinearTile ? rows - r0 : kLinearTile;
+  const int cols = mul_out - v0 < kLinearTile ? mul_out - v0 : kLinearTile;
+  const int o0 = seg[0] + v0 * d + m;  // output column of Y_m[.][v0]
+  float* out = y + static_cast<int64_t>(r0) * y_stride + o0;
+  const float* in = x + static_cast<int64_t>(r0) * x_stride + m;
+
+  constexpr int MT = kLinearTile / kMmaRows, NT = kLinearTile / kMmaCols;
+  Accumulators<MT, NT> c;
+  const int l = lane_id();
+  FLASHTP_UNROLL
+  for (int e = 0; e < MT * NT * 4; ++e) {
+    const int r = kMmaRows * (e / (4 * NT)) + c_row(l, e % 4), v = kMmaCols * (e / 4 % NT) + c_col(l, e % 4);
+    const bool live = r < rows_here && v < cols;
+    float& ce = c[e / (4 * NT)][e / 4 % NT][e % 4];
+    ce = live && accumulate ? out[r * y_stride + v * d] : 0.0f;
+    if (live && L.bias) ce += L.bias[o0 + v * d];
+  }
+  for (int p = seg[3]; p < seg[4]; ++p) {
+    const int* path = L.paths + p * kPathFields;
+    const int mul_in = path[1];
+    warp_mma((mul_in + kMmaDepth - 1) / kMmaDepth, LinearInput{in + path[0], x_stride, d, rows_here, mul_in},
+             LinearWeights{L.weight + path[2] + v0, mul_out, mul_in, cols}, c);
+  }
+  FLASHTP_UNROLL
+  for (int e = 0; e < MT * NT * 4; ++e) {
+    const int r = kMmaRows * (e / (4 * NT)) + c_row(l, e % 4), v = kMmaCols * (e / 4 % NT) + c_col(l, e % 4);
+    if (r < rows_here && v < cols) out[r * y_stride + v * d] = c[e / (4 * NT)][e / 4 % NT][e % 4];
+  }
 }
 
 template <class R>

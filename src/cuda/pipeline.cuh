@@ -72,7 +72,7 @@ class Pipeline final : public Evaluation<T> {
  private:
   size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
     const ConvShared s(EC, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
-                       hidden_buffer_width(cv), cv.K, backward);
+                       hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(EC);
   }
 
@@ -109,6 +109,13 @@ class Pipeline final : public Evaluation<T> {
 
   // y (+)= L(x) on `rows` rows.
   void linear(const LinearView<R>& L, const T* x, int x_stride, T* y, int y_stride, int rows, bool accumulate) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (L.variant_stride == 0) {
+        launch("linear_rows", linear_rows_tensor<T>, linear_tensor_blocks(L, rows), kNodeThreads, 0, L, x, x_stride, y,
+               y_stride, rows, accumulate ? 1 : 0);
+        return;
+      }
+    }
     launch("linear_rows", linear_rows<T, R>, linear_blocks(L, rows), kNodeThreads, linear_shared_bytes<T>(L), L, x,
            x_stride, y, y_stride, rows, species_.data(), accumulate ? 1 : 0);
   }

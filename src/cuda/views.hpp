@@ -20,9 +20,11 @@ struct LinearView {
   const int* paths = nullptr;     // per path: in_offset, mul_in, weight_offset
   const R* weight = nullptr;
   int variant_stride = 0;
+  int tensor_items = 0;  // warps per tile of rows on the tensor cores: over segments, d x chunks of kLinearTile
   const R* bias = nullptr;        // out_dim values, or null
 };
 constexpr int kSegmentFields = 5, kPathFields = 3;
+constexpr int kLinearTile = 32;  // rows and channels of a warp's block on the tensor cores
 
 // Layers of an e3nn FullyConnectedNet, h <- act(h W_k) (the caller knows
 // which layers are activated: all but the network's last); weights
@@ -81,6 +83,8 @@ struct ConvView {
   int K = 0;          // width of the last hidden layer (or the basis, if no hidden layer)
   const R* last = nullptr;            // [K][num_slots]
   const R* last_transpose = nullptr;  // [num_slots][K]
+  const R* last_packed = nullptr;     // float, K a multiple of 16: both as PackedB (tensor_cores.cuh), or null
+  const R* last_transpose_packed = nullptr;
   const int* path_sum_start = nullptr;  // x_dim + 1
   const int* path_sum_index = nullptr;  // partial offsets to add for each x element
 };

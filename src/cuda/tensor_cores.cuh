@@ -1,0 +1,260 @@
+// Float GEMMs on the tensor cores, one warp per block of C, with float32's
+// accuracy rather than TF32's.
+//
+// Each factor is split into a TF32 head and a TF32 tail, x = x_hi + x_lo
+// (x_lo carries the 13 bits x_hi drops), and
+//   a b ~= a_lo b_hi + a_hi b_lo + a_hi b_hi,
+// the dropped a_lo b_lo being ~2^-22 of a b ("3xTF32"), smallest terms first,
+// accumulated in float on the tensor cores in a fixed order (reproducible).
+//
+// The instruction is mma.sync m16n8k8: C[16][8] += A[16][8] B[8][8], each
+// operand spread over the warp's lanes as "fragments". Lane l = 4 g + t holds
+//   A: a[i] = A[g + 8 (i & 1)][t + 4 (i >> 1)],  i < 4
+//   B: b[i] = B[t + 4 i][g],                      i < 2
+//   C: c[i] = C[g + 8 (i >> 1)][2 t + (i & 1)],   i < 4.
+// An operand is read through a source that knows its storage and gives both a
+// lane's fragments (the device) and single elements (everywhere else: the
+// host emulator, chips before Ampere, and tests of the layouts). Two packed
+// layouts make fragments single vector loads:
+//   PackedA: a block's activations in shared memory, already split, per
+//     (16-row tile, k-step) the 32 lanes' heads (4 each), then their tails;
+//   PackedB: a weight matrix in global memory, per (pair of 8-column tiles,
+//     k-step) each lane's b[0], b[1] of both tiles as 4 consecutive floats.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "cuda/platform.hpp"
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#define FLASHTP_TENSOR_CORES 1
+#endif
+
+namespace flashtp::cuda {
+
+constexpr int kMmaRows = 16, kMmaCols = 8, kMmaDepth = 8;
+
+// Where fragment element i of lane l sits in its tile.
+FLASHTP_DEVICE constexpr int a_row(int l, int i) { return l / 4 + 8 * (i & 1); }
+FLASHTP_DEVICE constexpr int a_col(int l, int i) { return l % 4 + 4 * (i >> 1); }
+FLASHTP_DEVICE constexpr int b_row(int l, int i) { return l % 4 + 4 * i; }
+FLASHTP_DEVICE constexpr int b_col(int l, int) { return l / 4; }
+FLASHTP_DEVICE constexpr int c_row(int l, int i) { return l / 4 + 8 * (i >> 1); }
+FLASHTP_DEVICE constexpr int c_col(int l, int i) { return 2 * (l % 4) + (i & 1); }
+// ... and the inverse: the lane and element of A[r][k], B[k][n] in a tile.
+FLASHTP_DEVICE constexpr int a_lane(int r, int k) { return 4 * (r % 8) + k % 4; }
+FLASHTP_DEVICE constexpr int a_element(int r, int k) { return r / 8 + 2 * (k / 4); }
+FLASHTP_DEVICE constexpr int b_lane(int k, int n) { return 4 * n + k % 4; }
+FLASHTP_DEVICE constexpr int b_element(int k, int) { return k / 4; }
+
+// Round to nearest TF32 (10 mantissa bits, the low 13 zero) by integer
+// arithmetic: no inf/NaN branches; then |x - hi - lo| <= 2^-22 |x|.
+FLASHTP_DEVICE float tf32_round(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  bits = (bits + 0x1000u) & ~0x1fffu;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+struct Tf32Split {
+  float hi, lo;
+};
+FLASHTP_DEVICE Tf32Split tf32_split(float x) {
+  const float hi = tf32_round(x);
+  return {hi, tf32_round(x - hi)};
+}
+
+template <int N>
+struct alignas(4 * N) Floats {
+  float v[N];
+};
+
+// Fragments gathered element by element from any source with element(): A's
+// split as they are loaded, B's raw.
+template <class Source>
+FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&hi)[4], float (&lo)[4]) {
+  const int l = lane_id();
+  FLASHTP_UNROLL
+  for (int i = 0; i < 4; ++i) {
+    const Tf32Split s = tf32_split(A.element(kMmaRows * tile + a_row(l, i), kMmaDepth * step + a_col(l, i)));
+    hi[i] = s.hi, lo[i] = s.lo;
+  }
+}
+template <int NT, class Source>
+FLASHTP_DEVICE_ONLY void gather_b(const Source& B, int step, float (&b)[NT][2]) {
+  const int l = lane_id();
+  FLASHTP_UNROLL
+  for (int t = 0; t < NT; ++t) {
+    FLASHTP_UNROLL
+    for (int i = 0; i < 2; ++i) b[t][i] = B.element(kMmaDepth * step + b_row(l, i), kMmaCols * t + b_col(l, i));
+  }
+}
+
+// A[r][k] at p[r * ld + k].
+struct RowMajorA {
+  const float* p;
+  int ld;
+  FLASHTP_DEVICE_ONLY void fragment(int tile, int step, float (&hi)[4], float (&lo)[4]) const {
+    gather_a(*this, tile, step, hi, lo);
+  }
+  FLASHTP_DEVICE_ONLY float element(int r, int k) const { return p[r * ld + k]; }
+};
+
+// B[k][n] at p[k * ld + n].
+struct RowMajorB {
+  const float* p;
+  int ld;
+  template <int NT>
+  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
+    gather_b(*this, step, b);
+  }
+  FLASHTP_DEVICE_ONLY float element(int k, int n) const { return p[static_cast<size_t>(k) * ld + n]; }
+};
+
+// A rows x K matrix (rows a multiple of 16, K of 8), split and packed:
+// element (r, k) of tile (r / 16, k / 8) at block (r / 16) (K / 8) + k / 8,
+// each block 256 floats: 4 heads per lane, then 4 tails per lane.
+struct PackedA {
+  static constexpr int kBlock = 2 * 4 * kWarpSize;
+  FLASHTP_DEVICE static int offset(int r, int k, int K) {
+    const int rr = r % kMmaRows, kk = k % kMmaDepth;
+    return (r / kMmaRows * (K / kMmaDepth) + k / kMmaDepth) * kBlock + 4 * a_lane(rr, kk) + a_element(rr, kk);
+  }
+  // p[offset(r, k)] = head, + 4 * kWarpSize: tail
+  FLASHTP_DEVICE static void store(float x, int r, int k, int K, float* p) {
+    const Tf32Split s = tf32_split(x);
+    p[offset(r, k, K)] = s.hi;
+    p[offset(r, k, K) + 4 * kWarpSize] = s.lo;
+  }
+
+  const float* p;
+  int K;
+  FLASHTP_DEVICE_ONLY void fragment(int tile, int step, float (&hi)[4], float (&lo)[4]) const {
+    const float* block = p + (tile * (K / kMmaDepth) + step) * kBlock + 4 * lane_id();
+    const Floats<4> h = *reinterpret_cast<const Floats<4>*>(block);
+    const Floats<4> t = *reinterpret_cast<const Floats<4>*>(block + 4 * kWarpSize);
+    FLASHTP_UNROLL
+    for (int i = 0; i < 4; ++i) hi[i] = h.v[i], lo[i] = t.v[i];
+  }
+  FLASHTP_DEVICE_ONLY float element(int r, int k) const {
+    const int at = offset(r, k, K);
+    return p[at] + p[at + 4 * kWarpSize];
+  }
+};
+
+// A rows x N matrix (rows a multiple of 8, N of 16) packed for B fragments:
+// element (k, n) at ((n / 16) (rows / 8) + k / 8) 128 + 4 lane + 2 ((n / 8) % 2)
+// + element, lane and element those of (k % 8, n % 8) in its tile. A source
+// reads the sub-matrix from k-step `step0` and column pair `pair0` on.
+struct PackedB {
+  FLASHTP_DEVICE static int64_t offset(int k, int n, int rows) {
+    const int kk = k % kMmaDepth, nn = n % kMmaCols;
+    return (static_cast<int64_t>(n / 16) * (rows / kMmaDepth) + k / kMmaDepth) * (4 * kWarpSize) + 4 * b_lane(kk, nn) +
+           2 * (n / kMmaCols % 2) + b_element(kk, nn);
+  }
+
+  const float* p;
+  int rows, step0, pair0;
+  template <int NT>
+  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
+    static_assert(NT % 2 == 0, "column tiles come in pairs");
+    FLASHTP_UNROLL
+    for (int q = 0; q < NT / 2; ++q) {
+      const int64_t block = (static_cast<int64_t>(pair0 + q) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize);
+      const Floats<4> v = *reinterpret_cast<const Floats<4>*>(p + block + 4 * lane_id());
+      FLASHTP_UNROLL
+      for (int i = 0; i < 4; ++i) b[2 * q + i / 2][i % 2] = v.v[i];
+    }
+  }
+  FLASHTP_DEVICE_ONLY float element(int k, int n) const {
+    return p[offset(kMmaDepth * step0 + k, 16 * pair0 + n, rows)];
+  }
+};
+
+// C[r][n] of a warp's block, MT x NT tiles of 16 x 8, in fragments.
+template <int MT, int NT>
+using Accumulators = float[MT][NT][4];
+
+template <int MT, int NT>
+FLASHTP_DEVICE_ONLY void zero_accumulators(Accumulators<MT, NT>& c) {
+  FLASHTP_UNROLL
+  for (int x = 0; x < MT * NT * 4; ++x) c[x / (4 * NT)][x / 4 % NT][x % 4] = 0.0f;
+}
+// C <-> a row-major p[r * ld + n] (load_c is the accumulate case)
+template <int MT, int NT>
+FLASHTP_DEVICE_ONLY void load_c(const float* p, int ld, Accumulators<MT, NT>& c) {
+  const int l = lane_id();
+  FLASHTP_UNROLL
+  for (int x = 0; x < MT * NT * 4; ++x) {
+    const int m = x / (4 * NT), n = x / 4 % NT, i = x % 4;
+    c[m][n][i] = p[(kMmaRows * m + c_row(l, i)) * ld + kMmaCols * n + c_col(l, i)];
+  }
+}
+template <int MT, int NT>
+FLASHTP_DEVICE_ONLY void store_c(const Accumulators<MT, NT>& c, float* p, int ld) {
+  const int l = lane_id();
+  FLASHTP_UNROLL
+  for (int x = 0; x < MT * NT * 2; ++x) {  // c[2h], c[2h + 1]: one row, two adjacent columns
+    const int m = x / (2 * NT), n = x / 2 % NT, h = x % 2;
+    const Floats<2> v{{c[m][n][2 * h], c[m][n][2 * h + 1]}};
+    *reinterpret_cast<Floats<2>*>(p + (kMmaRows * m + c_row(l, 2 * h)) * ld + kMmaCols * n + c_col(l, 2 * h)) = v;
+  }
+}
+
+#if defined(FLASHTP_TENSOR_CORES)
+// c += a b, one m16n8k8 TF32 product of the warp
+__device__ __forceinline__ void mma_tf32(float (&c)[4], const float (&a)[4], const float (&b)[2]) {
+  asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(__float_as_uint(a[0])), "r"(__float_as_uint(a[1])), "r"(__float_as_uint(a[2])),
+        "r"(__float_as_uint(a[3])), "r"(__float_as_uint(b[0])), "r"(__float_as_uint(b[1])));
+}
+#endif
+
+// C += A B over `steps` k-steps of 8, for the warp's MT x NT tiles (all 32
+// lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources. A's
+// fragments come split; B's are split here, each step's loaded during the
+// step before (B is global memory).
+template <int MT, int NT, class SourceA, class SourceB>
+FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B, Accumulators<MT, NT>& c) {
+#if defined(FLASHTP_TENSOR_CORES)
+  float b_next[NT][2];
+  if (steps > 0) B.template fragments<NT>(0, b_next);
+  for (int s = 0; s < steps; ++s) {
+    float a_hi[MT][4], a_lo[MT][4], b_hi[NT][2], b_lo[NT][2];
+    FLASHTP_UNROLL
+    for (int n = 0; n < NT; ++n) {
+      FLASHTP_UNROLL
+      for (int i = 0; i < 2; ++i) {
+        const Tf32Split x = tf32_split(b_next[n][i]);
+        b_hi[n][i] = x.hi, b_lo[n][i] = x.lo;
+      }
+    }
+    if (s + 1 < steps) B.template fragments<NT>(s + 1, b_next);
+    FLASHTP_UNROLL
+    for (int m = 0; m < MT; ++m) A.fragment(m, s, a_hi[m], a_lo[m]);
+    FLASHTP_UNROLL
+    for (int m = 0; m < MT; ++m) {
+      FLASHTP_UNROLL
+      for (int n = 0; n < NT; ++n) {
+        mma_tf32(c[m][n], a_lo[m], b_hi[n]);
+        mma_tf32(c[m][n], a_hi[m], b_lo[n]);
+        mma_tf32(c[m][n], a_hi[m], b_hi[n]);
+      }
+    }
+  }
+#else  // each lane its own elements of C, by float sums
+  const int l = lane_id();
+  for (int m = 0; m < MT; ++m)
+    for (int n = 0; n < NT; ++n)
+      for (int i = 0; i < 4; ++i) {
+        const int r = kMmaRows * m + c_row(l, i), col = kMmaCols * n + c_col(l, i);
+        float sum = c[m][n][i];
+        for (int k = 0; k < kMmaDepth * steps; ++k) sum += A.element(r, k) * B.element(k, col);
+        c[m][n][i] = sum;
+      }
+#endif
+}
+
+}  // namespace flashtp::cuda
