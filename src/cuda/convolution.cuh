@@ -353,21 +353,49 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
 }
 
 // grad_a[e][k] += sum_c gw[e][c] W[k][q0 + c] over the pass's slots
-// (c < slots_here), gw = wt holding dL/dw. Between block barriers.
+// (c < slots_here), gw = wt holding dL/dw. Between block barriers; `scratch`
+// (EC x K) is free.
 template <class T, class R, int EC, int THREADS>
 FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const T* wt, int ld, int q0, int slots_here,
-                                                   T* grad_a) {
+                                                   T* grad_a, T* scratch) {
   const int K = cv.K, tid = static_cast<int>(threadIdx.x);
   if constexpr (std::is_same_v<T, float>) {
-    if (tensor_core_gemms<T>(cv)) {  // 16 x 16 tiles of grad_a, one warp each
-      for (int t = warp_id(); t < EC / 16 * (K / 16); t += THREADS / kWarpSize) {
-        const int e0 = 16 * (t % (EC / 16)), k0 = 16 * (t / (EC / 16));
-        Accumulators<1, 2> g;
-        load_c(grad_a + e0 * K + k0, K, g);
-        warp_mma(slots_here / kMmaDepth, RowMajorA{wt + e0 * ld, ld},
-                 PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth, k0 / 16}, g);
-        store_c(g, grad_a + e0 * K + k0, K);
+    if (tensor_core_gemms<T>(cv)) {
+      // A warp takes all EC edges and 16 columns k ("pair" of tiles), over the
+      // whole pass or, when there are warps enough, over one half of its
+      // slots: then the second half's sums go through scratch and the first
+      // half's warps add grad_a, theirs and those, in that order.
+      constexpr int MT = EC / kMmaRows, WARPS = THREADS / kWarpSize;
+      const int pairs = K / 16, halves = WARPS >= 2 * pairs ? 2 : 1, steps = slots_here / kMmaDepth;
+      Accumulators<MT, 2> g;
+      for (int t = warp_id(); t < halves * pairs; t += WARPS) {
+        const int pair = t % pairs, half = t / pairs;
+        const int s0 = half * steps / halves, s1 = (half + 1) * steps / halves;
+        if (halves == 1) {
+          load_c(grad_a + 16 * pair, K, g);
+        } else {
+          zero_accumulators(g);
+        }
+        warp_mma(s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld},
+                 PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, pair}, g);
+        if (halves == 1) {
+          store_c(g, grad_a + 16 * pair, K);
+        } else if (half == 1) {
+          store_c(g, scratch + 16 * pair, K);
+        }
       }
+      if (halves == 1) return;
+      sync_block();
+      const int pair = warp_id();
+      if (pair >= pairs) return;
+      Accumulators<MT, 2> c, second;
+      load_c(grad_a + 16 * pair, K, c);
+      load_c(scratch + 16 * pair, K, second);
+      FLASHTP_UNROLL
+      for (int x = 0; x < MT * 2 * 4; ++x) c[x / 8][x / 4 % 2][x % 4] += g[x / 8][x / 4 % 2][x % 4];
+      FLASHTP_UNROLL
+      for (int x = 0; x < MT * 2 * 4; ++x) c[x / 8][x / 4 % 2][x % 4] += second[x / 8][x / 4 % 2][x % 4];
+      store_c(c, grad_a + 16 * pair, K);
       return;
     }
   }
@@ -462,7 +490,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
       sync_block();
       // dL/da[e][k] += sum over this pass's slots of dL/dw[e][s] W[k][s]
       const int slots_here = cv.num_slots - q0 < THREADS ? cv.num_slots - q0 : THREADS;
-      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, slots_here, ping);
+      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, slots_here, ping, pong);
       sync_block();
     }
     // ping holds dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order
