@@ -319,8 +319,8 @@ FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
 // wt[e][c] = sum_k aT[k][e] W[k][q0 + c]: the chunk's per-edge weights of this
 // warp's slots q0 + c, c in [32 w, 32 w + 32) for warp w, so that each thread
 // then reads its own column. Starts and ends with a warp barrier (the tensor
-// cores write the columns of the warp's other lanes).
-template <class T, class R, int EC>
+// cores write the columns of the warp's other lanes). `ahead`: see warp_mma.
+template <class T, class R, int EC, bool ahead>
 FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int q0, T* wt, int ld) {
   const int c0 = warp_id() * kWarpSize;
   if (q0 + c0 >= cv.num_slots) return;  // slots come in whole warps
@@ -331,7 +331,7 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
       constexpr int MT = EC / kMmaRows, NT = kTaskSlots / kMmaCols;
       Accumulators<MT, NT> w;
       zero_accumulators(w);
-      warp_mma(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, (q0 + c0) / 16}, w);
+      warp_mma<ahead>(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, (q0 + c0) / 16}, w);
       store_c(w, wt + c0, ld);
       sync_warp();
       return;
@@ -441,7 +441,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      warp_slot_weights<T, R, EC>(cv, sm + L.aT, q0, sm + L.wt, L.row);
+      warp_slot_weights<T, R, EC, true>(cv, sm + L.aT, q0, sm + L.wt, L.row);
       const int s0 = q0 + warp_id() * kTaskSlots;
       if (s0 >= cv.num_slots) continue;
       const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
@@ -477,7 +477,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
     for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      warp_slot_weights<T, R, EC>(cv, aT, q0, wt, L.row);
+      warp_slot_weights<T, R, EC, false>(cv, aT, q0, wt, L.row);  // loads ahead would spill here
       const int s0 = q0 + warp_id() * kTaskSlots;
       if (s0 < cv.num_slots) {
         const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;

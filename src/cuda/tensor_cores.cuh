@@ -214,15 +214,17 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const float (&a)[4], con
 
 // C += A B over `steps` k-steps of 8, for the warp's MT x NT tiles (all 32
 // lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources. A's
-// fragments come split; B's are split here, each step's loaded during the
-// step before (B is global memory).
-template <int MT, int NT, class SourceA, class SourceB>
+// fragments come split; B's are split here, and with `ahead` each step's are
+// loaded during the step before (B is global memory; the 2 NT registers this
+// takes are worth it where nothing spills for them).
+template <bool ahead = true, int MT, int NT, class SourceA, class SourceB>
 FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B, Accumulators<MT, NT>& c) {
 #if defined(FLASHTP_TENSOR_CORES)
   float b_next[NT][2];
-  if (steps > 0) B.template fragments<NT>(0, b_next);
+  if (ahead && steps > 0) B.template fragments<NT>(0, b_next);
   for (int s = 0; s < steps; ++s) {
     float a_hi[MT][4], a_lo[MT][4], b_hi[NT][2], b_lo[NT][2];
+    if (!ahead) B.template fragments<NT>(s, b_next);
     FLASHTP_UNROLL
     for (int n = 0; n < NT; ++n) {
       FLASHTP_UNROLL
@@ -231,7 +233,7 @@ FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B,
         b_hi[n][i] = x.hi, b_lo[n][i] = x.lo;
       }
     }
-    if (s + 1 < steps) B.template fragments<NT>(s + 1, b_next);
+    if (ahead && s + 1 < steps) B.template fragments<NT>(s + 1, b_next);
     FLASHTP_UNROLL
     for (int m = 0; m < MT; ++m) A.fragment(m, s, a_hi[m], a_lo[m]);
     FLASHTP_UNROLL
