@@ -363,39 +363,29 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
     if (tensor_core_gemms<T>(cv)) {
       // A warp takes all EC edges and 16 columns k ("pair" of tiles), over the
       // whole pass or, when there are warps enough, over one half of its
-      // slots: then the second half's sums go through scratch and the first
-      // half's warps add grad_a, theirs and those, in that order.
+      // slots: then the first half's warps add their sums to grad_a, the
+      // second half's leave theirs in scratch, and after a barrier the block
+      // adds those (a fixed order).
       constexpr int MT = EC / kMmaRows, WARPS = THREADS / kWarpSize;
       const int pairs = K / 16, halves = WARPS >= 2 * pairs ? 2 : 1, steps = slots_here / kMmaDepth;
-      Accumulators<MT, 2> g;
       for (int t = warp_id(); t < halves * pairs; t += WARPS) {
         const int pair = t % pairs, half = t / pairs;
         const int s0 = half * steps / halves, s1 = (half + 1) * steps / halves;
-        if (halves == 1) {
-          load_c(grad_a + 16 * pair, K, g);
+        T* out = (half == 0 ? grad_a : scratch) + 16 * pair;
+        Accumulators<MT, 2> g;
+        if (half == 0) {
+          load_c(out, K, g);
         } else {
           zero_accumulators(g);
         }
-        warp_mma(s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld},
-                 PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, pair}, g);
-        if (halves == 1) {
-          store_c(g, grad_a + 16 * pair, K);
-        } else if (half == 1) {
-          store_c(g, scratch + 16 * pair, K);
-        }
+        warp_mma<false>(s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld},
+                        PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, pair}, g);
+        store_c(g, out, K);
       }
-      if (halves == 1) return;
-      sync_block();
-      const int pair = warp_id();
-      if (pair >= pairs) return;
-      Accumulators<MT, 2> c, second;
-      load_c(grad_a + 16 * pair, K, c);
-      load_c(scratch + 16 * pair, K, second);
-      FLASHTP_UNROLL
-      for (int x = 0; x < MT * 2 * 4; ++x) c[x / 8][x / 4 % 2][x % 4] += g[x / 8][x / 4 % 2][x % 4];
-      FLASHTP_UNROLL
-      for (int x = 0; x < MT * 2 * 4; ++x) c[x / 8][x / 4 % 2][x % 4] += second[x / 8][x / 4 % 2][x % 4];
-      store_c(c, grad_a + 16 * pair, K);
+      if (halves == 2) {
+        sync_block();
+        for (int idx = tid; idx < EC * K; idx += THREADS) grad_a[idx] += scratch[idx];
+      }
       return;
     }
   }

@@ -123,7 +123,9 @@ FLASHTP_KERNEL void linear_rows(LinearView<R> L, const T* x, int x_stride, T* y,
 // (no per-species variants): a warp takes kLinearTile rows and, for one
 // component m of one output segment, kLinearTile channels v, the GEMMs
 //   Y_m[r][v] (+)= bias + sum_paths sum_u X_m[r][u] W[u][v],  X_m[r][u] = x[r][in + u d + m],
-// u in k-steps of 8, zero beyond the path's channels (tensor_cores.cuh).
+// u in k-steps of 8, zero beyond the path's channels (tensor_cores.cuh),
+// summed over k in float (the tensor cores' own long sums drift: measured
+// 5e-6 eV/atom on the energies of l3i5_arch).
 constexpr int kLinearWarps = kNodeThreads / kWarpSize;
 
 template <class R>
@@ -189,8 +191,9 @@ FLASHTP_KERNEL void linear_rows_tensor(LinearView<T> L, const T* x, int x_stride
   for (int p = seg[3]; p < seg[4]; ++p) {
     const int* path = L.paths + p * kPathFields;
     const int mul_in = path[1];
-    warp_mma((mul_in + kMmaDepth - 1) / kMmaDepth, LinearInput{in + path[0], x_stride, d, rows_here, mul_in},
-             LinearWeights{L.weight + path[2] + v0, mul_out, mul_in, cols}, c);
+    warp_mma<true, Sums::rounded_per_step>((mul_in + kMmaDepth - 1) / kMmaDepth,
+                                           LinearInput{in + path[0], x_stride, d, rows_here, mul_in},
+                                           LinearWeights{L.weight + path[2] + v0, mul_out, mul_in, cols}, c);
   }
   FLASHTP_UNROLL
   for (int e = 0; e < MT * NT * 4; ++e) {

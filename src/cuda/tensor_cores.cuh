@@ -212,12 +212,18 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const float (&a)[4], con
 }
 #endif
 
+// How C sums over k: on the tensor cores, whose additions truncate (a long
+// sum drifts toward zero by up to ~2^-23 of C per step), or each k-step's
+// products on the tensor cores, added to C in float, rounded to nearest
+// (4 more instructions per tile and step).
+enum class Sums { on_tensor_cores, rounded_per_step };
+
 // C += A B over `steps` k-steps of 8, for the warp's MT x NT tiles (all 32
 // lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources. A's
 // fragments come split; B's are split here, and with `ahead` each step's are
 // loaded during the step before (B is global memory; the 2 NT registers this
 // takes are worth it where nothing spills for them).
-template <bool ahead = true, int MT, int NT, class SourceA, class SourceB>
+template <bool ahead = true, Sums sums = Sums::on_tensor_cores, int MT, int NT, class SourceA, class SourceB>
 FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B, Accumulators<MT, NT>& c) {
 #if defined(FLASHTP_TENSOR_CORES)
   float b_next[NT][2];
@@ -240,9 +246,15 @@ FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B,
     for (int m = 0; m < MT; ++m) {
       FLASHTP_UNROLL
       for (int n = 0; n < NT; ++n) {
-        mma_tf32(c[m][n], a_lo[m], b_hi[n]);
-        mma_tf32(c[m][n], a_hi[m], b_lo[n]);
-        mma_tf32(c[m][n], a_hi[m], b_hi[n]);
+        float step[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        float(&sum)[4] = sums == Sums::on_tensor_cores ? c[m][n] : step;
+        mma_tf32(sum, a_lo[m], b_hi[n]);
+        mma_tf32(sum, a_hi[m], b_lo[n]);
+        mma_tf32(sum, a_hi[m], b_hi[n]);
+        if constexpr (sums == Sums::rounded_per_step) {
+          FLASHTP_UNROLL
+          for (int i = 0; i < 4; ++i) c[m][n][i] += step[i];
+        }
       }
     }
   }
