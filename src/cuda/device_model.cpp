@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "cuda/convolution.cuh"
+#include "cuda/coupling_generated.hpp"
+#include "cuda/tensor_cores.cuh"
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -104,40 +105,6 @@ std::vector<R> pack_b(const std::vector<R>& m, int rows, int cols) {
       packed[static_cast<size_t>(PackedB::offset(k, n, rows))] = m[static_cast<size_t>(k) * cols + n];
   return packed;
 }
-
-// The backward kernel meets at a barrier after every pass of kPassTasks
-// tasks, so a pass lasts as long as its slowest task. Tasks go most expensive
-// first, in passes of similar cost, every other pass reversed so that no warp
-// of the forward (which has no such barrier) always gets a pass's largest.
-// Cost: a task's rounds over a chunk's edges, 32 / U, times a lane's work
-// per round (the backward's Clebsch-Gordan products and dL/dY sums).
-constexpr int kPassTasks = 8;
-template <class R>
-void order_tasks(std::vector<int>& tasks, std::vector<std::pair<int, int>>& column) {
-  const int n = static_cast<int>(tasks.size()) / kTaskFields;
-  std::vector<double> cost(n);
-  for (int i = 0; i < n; ++i) {
-    const int* task = &tasks[static_cast<size_t>(i) * kTaskFields];
-    dispatch_coupling(task[kTaskCoupling], [&](auto coupling) {
-      using C = decltype(coupling);
-      const int U = std::min(lane_channels<R, C, true>(), task[kTaskLaneChannels]);
-      cost[i] = kTaskSlots / U * (U * (3.0 * C::nnz + C::d1 + C::d3) + 3.0 * (C::nnz + C::sh_dim));
-    });
-  }
-  std::vector<int> order(n);
-  for (int i = 0; i < n; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return cost[a] > cost[b]; });
-  for (int p = 1; p * kPassTasks < n; p += 2)
-    std::reverse(order.begin() + p * kPassTasks, order.begin() + std::min(n, (p + 1) * kPassTasks));
-  std::vector<int> sorted_tasks;
-  std::vector<std::pair<int, int>> sorted_column;
-  for (int i : order) {
-    sorted_tasks.insert(sorted_tasks.end(), tasks.begin() + i * kTaskFields, tasks.begin() + (i + 1) * kTaskFields);
-    sorted_column.insert(sorted_column.end(), column.begin() + i * kTaskSlots, column.begin() + (i + 1) * kTaskSlots);
-  }
-  tasks.swap(sorted_tasks);
-  column.swap(sorted_column);
-}
 }  // namespace
 
 template <class R>
@@ -188,7 +155,6 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     partial += mul * d1;
   }
   view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
-  order_tasks<R>(tasks, column);
   view.num_slots = static_cast<int>(column.size());
   view.tasks = upload(tasks);
 
