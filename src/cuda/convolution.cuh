@@ -162,10 +162,6 @@ template <int U, class T>
 FLASHTP_DEVICE constexpr int pack_width() {
   return U * sizeof(T) <= 16 ? U : (U / 2 * sizeof(T) <= 16 && U >= 2 ? U / 2 : 1);
 }
-template <class T, int N>
-struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
 template <int U, int N, class T>
 FLASHTP_DEVICE_ONLY void load_channels(const T* p, T (&out)[N]) {
   constexpr int V = pack_width<U, T>();

@@ -181,12 +181,12 @@ FLASHTP_KERNEL void linear_rows_tensor(LinearView<T> L, const T* x, int x_stride
   Accumulators<MT, NT> c;
   const int l = lane_id();
   FLASHTP_UNROLL
-  for (int e = 0; e < MT * NT * 4; ++e) {
-    const int r = kMmaRows * (e / (4 * NT)) + c_row(l, e % 4), v = kMmaCols * (e / 4 % NT) + c_col(l, e % 4);
+  for (int x = 0; x < MT * NT * 4; ++x) {
+    const int r = accumulator_row<NT>(l, x), v = accumulator_col<NT>(l, x);
     const bool live = r < rows_here && v < cols;
-    float& ce = c[e / (4 * NT)][e / 4 % NT][e % 4];
-    ce = live && accumulate ? out[r * y_stride + v * d] : 0.0f;
-    if (live && L.bias) ce += L.bias[o0 + v * d];
+    float& cx = accumulator(c, x);
+    cx = live && accumulate ? out[r * y_stride + v * d] : 0.0f;
+    if (live && L.bias) cx += L.bias[o0 + v * d];
   }
   for (int p = seg[3]; p < seg[4]; ++p) {
     const int* path = L.paths + p * kPathFields;
@@ -196,9 +196,9 @@ FLASHTP_KERNEL void linear_rows_tensor(LinearView<T> L, const T* x, int x_stride
                                            LinearWeights{L.weight + path[2] + v0, mul_out, mul_in, cols}, c);
   }
   FLASHTP_UNROLL
-  for (int e = 0; e < MT * NT * 4; ++e) {
-    const int r = kMmaRows * (e / (4 * NT)) + c_row(l, e % 4), v = kMmaCols * (e / 4 % NT) + c_col(l, e % 4);
-    if (r < rows_here && v < cols) out[r * y_stride + v * d] = c[e / (4 * NT)][e / 4 % NT][e % 4];
+  for (int x = 0; x < MT * NT * 4; ++x) {
+    const int r = accumulator_row<NT>(l, x), v = accumulator_col<NT>(l, x);
+    if (r < rows_here && v < cols) out[r * y_stride + v * d] = accumulator(c, x);
   }
 }
 

@@ -45,6 +45,12 @@ namespace flashtp::cuda {
 
 FLASHTP_DEVICE constexpr int power_of_two_at_least(int n) { return n <= 1 ? 1 : 2 * power_of_two_at_least((n + 1) / 2); }
 
+// N values of T moved as one aligned vector (one load or store of up to 16 bytes).
+template <class T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
 namespace lanes_detail {
 // The steps of lanes_sum_add from lane bit MASK down to STOP, the lane holding
 // HELD values a[0 .. HELD) (components from `component`).

@@ -64,11 +64,6 @@ FLASHTP_DEVICE Tf32Split tf32_split(float x) {
   return {hi, tf32_round(x - hi)};
 }
 
-template <int N>
-struct alignas(4 * N) Floats {
-  float v[N];
-};
-
 // Fragments gathered element by element from any source with element(): A's
 // split as they are loaded, B's raw.
 template <class Source>
@@ -131,8 +126,8 @@ struct PackedA {
   int K;
   FLASHTP_DEVICE_ONLY void fragment(int tile, int step, float (&hi)[4], float (&lo)[4]) const {
     const float* block = p + (tile * (K / kMmaDepth) + step) * kBlock + 4 * lane_id();
-    const Floats<4> h = *reinterpret_cast<const Floats<4>*>(block);
-    const Floats<4> t = *reinterpret_cast<const Floats<4>*>(block + 4 * kWarpSize);
+    const Pack<float, 4> h = *reinterpret_cast<const Pack<float, 4>*>(block);
+    const Pack<float, 4> t = *reinterpret_cast<const Pack<float, 4>*>(block + 4 * kWarpSize);
     FLASHTP_UNROLL
     for (int i = 0; i < 4; ++i) hi[i] = h.v[i], lo[i] = t.v[i];
   }
@@ -161,7 +156,7 @@ struct PackedB {
     FLASHTP_UNROLL
     for (int q = 0; q < NT / 2; ++q) {
       const int64_t block = (static_cast<int64_t>(pair0 + q) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize);
-      const Floats<4> v = *reinterpret_cast<const Floats<4>*>(p + block + 4 * lane_id());
+      const Pack<float, 4> v = *reinterpret_cast<const Pack<float, 4>*>(p + block + 4 * lane_id());
       FLASHTP_UNROLL
       for (int i = 0; i < 4; ++i) b[2 * q + i / 2][i % 2] = v.v[i];
     }
@@ -175,29 +170,44 @@ struct PackedB {
 template <int MT, int NT>
 using Accumulators = float[MT][NT][4];
 
+// A lane's accumulator x, its elements flattened as [m][n][i], and where it
+// sits in the warp's block of C.
+template <int MT, int NT>
+FLASHTP_DEVICE_ONLY float& accumulator(Accumulators<MT, NT>& c, int x) {
+  return c[x / (4 * NT)][x / 4 % NT][x % 4];
+}
+template <int MT, int NT>
+FLASHTP_DEVICE_ONLY float accumulator(const Accumulators<MT, NT>& c, int x) {
+  return c[x / (4 * NT)][x / 4 % NT][x % 4];
+}
+template <int NT>
+FLASHTP_DEVICE constexpr int accumulator_row(int l, int x) {
+  return kMmaRows * (x / (4 * NT)) + c_row(l, x % 4);
+}
+template <int NT>
+FLASHTP_DEVICE constexpr int accumulator_col(int l, int x) {
+  return kMmaCols * (x / 4 % NT) + c_col(l, x % 4);
+}
+
 template <int MT, int NT>
 FLASHTP_DEVICE_ONLY void zero_accumulators(Accumulators<MT, NT>& c) {
   FLASHTP_UNROLL
-  for (int x = 0; x < MT * NT * 4; ++x) c[x / (4 * NT)][x / 4 % NT][x % 4] = 0.0f;
+  for (int x = 0; x < MT * NT * 4; ++x) accumulator(c, x) = 0.0f;
 }
 // C <-> a row-major p[r * ld + n] (load_c is the accumulate case)
 template <int MT, int NT>
 FLASHTP_DEVICE_ONLY void load_c(const float* p, int ld, Accumulators<MT, NT>& c) {
   const int l = lane_id();
   FLASHTP_UNROLL
-  for (int x = 0; x < MT * NT * 4; ++x) {
-    const int m = x / (4 * NT), n = x / 4 % NT, i = x % 4;
-    c[m][n][i] = p[(kMmaRows * m + c_row(l, i)) * ld + kMmaCols * n + c_col(l, i)];
-  }
+  for (int x = 0; x < MT * NT * 4; ++x) accumulator(c, x) = p[accumulator_row<NT>(l, x) * ld + accumulator_col<NT>(l, x)];
 }
 template <int MT, int NT>
 FLASHTP_DEVICE_ONLY void store_c(const Accumulators<MT, NT>& c, float* p, int ld) {
   const int l = lane_id();
   FLASHTP_UNROLL
-  for (int x = 0; x < MT * NT * 2; ++x) {  // c[2h], c[2h + 1]: one row, two adjacent columns
-    const int m = x / (2 * NT), n = x / 2 % NT, h = x % 2;
-    const Floats<2> v{{c[m][n][2 * h], c[m][n][2 * h + 1]}};
-    *reinterpret_cast<Floats<2>*>(p + (kMmaRows * m + c_row(l, 2 * h)) * ld + kMmaCols * n + c_col(l, 2 * h)) = v;
+  for (int x = 0; x < MT * NT * 4; x += 2) {  // elements 2h, 2h + 1: one row, two adjacent columns
+    const Pack<float, 2> v{{accumulator(c, x), accumulator(c, x + 1)}};
+    *reinterpret_cast<Pack<float, 2>*>(p + accumulator_row<NT>(l, x) * ld + accumulator_col<NT>(l, x)) = v;
   }
 }
 
@@ -260,14 +270,11 @@ FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B,
   }
 #else  // each lane its own elements of C, by float sums
   const int l = lane_id();
-  for (int m = 0; m < MT; ++m)
-    for (int n = 0; n < NT; ++n)
-      for (int i = 0; i < 4; ++i) {
-        const int r = kMmaRows * m + c_row(l, i), col = kMmaCols * n + c_col(l, i);
-        float sum = c[m][n][i];
-        for (int k = 0; k < kMmaDepth * steps; ++k) sum += A.element(r, k) * B.element(k, col);
-        c[m][n][i] = sum;
-      }
+  for (int x = 0; x < MT * NT * 4; ++x) {
+    const int r = accumulator_row<NT>(l, x), col = accumulator_col<NT>(l, x);
+    float& sum = accumulator(c, x);
+    for (int k = 0; k < kMmaDepth * steps; ++k) sum += A.element(r, k) * B.element(k, col);
+  }
 #endif
 }
 
