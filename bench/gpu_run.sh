@@ -12,6 +12,10 @@
 # scale    the largest HfO2 supercells that fit on the device
 # profile  per-kernel device time at the anchor sizes
 # ncu      Nsight Compute counters of the fused convolution kernels
+# lammps   pair_style flashtp on the GPU inside LAMMPS: flashtpplugin.so built
+#          against the LAMMPS in LAMMPS_BUNDLE (an unpacked bench/lammps_bundle.sh),
+#          the LAMMPS GPU tests (references, MPI ranks sharing the GPU, NVE), and
+#          MD at the anchor sizes with LAMMPS's timing breakdown
 # cpu      the CPU engine against LibTorch on 2 cores (needs LibTorch: Torch_DIR)
 #
 # Environment: FLASHTP_REFERENCE_DIR (default ../shared/reference), OUT (logs,
@@ -27,6 +31,37 @@ bench_model() {  # model, comma-separated n, extra args...
   shift 2
   build-gpu/bench/flashtp_bench_cuda --model "$ref/models/$model.pth" --name "$model" \
     --data "$ref/structures/hfo2_96.data" --replicate "$sizes" --anchors "$ref/anchors.json" "$@"
+}
+# NVE MD of HfO2 96 x n^3 with pair_style flashtp on the GPU (float32), through
+# the plugin: LAMMPS's loop time per step and where it goes (Pair is the engine
+# with the graph and ghost exchanges, Neigh LAMMPS's neighbour lists on the host).
+lammps_md() {  # model, n
+  local work
+  work="$(mktemp -d)"
+  cat >"$work/in.md" <<IN
+plugin load $PWD/build-gpu/flashtpplugin.so
+units metal
+atom_style atomic
+boundary p p p
+newton on
+read_data $ref/structures/hfo2_96.data
+replicate $2 $2 $2
+mass 1 178.49
+mass 2 15.999
+mass 3 91.224
+pair_style flashtp precision float32 device cuda
+pair_coeff * * $ref/models/$1.pth Hf O Zr
+velocity all create 600.0 4928459 mom yes rot yes dist gaussian
+timestep 0.002
+fix nve all nve
+thermo 50
+run 10
+run 100
+IN
+  (cd "$work" && "$LAMMPS_BUNDLE/bin/lmp" -in in.md -log none) >"$out/md_$1.log" 2>&1
+  echo "MD $1 HfO2 x $2^3:"
+  grep -E "^(Loop time|Performance|Pair|Neigh|Comm|Modify|Other) |flashtp:|Per MPI rank memory" "$out/md_$1.log" | tail -9
+  rm -rf "$work"
 }
 stages=("$@")
 [ $# -gt 0 ] || stages=(build test bench)
@@ -58,6 +93,17 @@ for stage in "${stages[@]}"; do
           build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
           --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.log" 2>&1 || true
       done ;;
+    lammps)
+      b="${LAMMPS_BUNDLE:?LAMMPS_BUNDLE: a directory unpacked from bench/lammps_bundle.sh}"
+      export LD_LIBRARY_PATH="$b/lib:${LD_LIBRARY_PATH:-}"
+      cmake -S . -B build-gpu -DFLASHTP_LAMMPS=ON -DLAMMPS_SOURCE_DIR="$b/include/lammps" \
+        -DFLASHTP_PLUGIN_LAMMPS_VERSION="$(cat "$b/version")" -DLAMMPS_MPI_INCLUDE_DIR="$b/include" \
+        -DFLASHTP_PLUGIN_LMP="$b/bin/lmp" -DFLASHTP_PLUGIN_MPIRUN="$b/bin/mpiexec" >>"$out/configure.log"
+      cmake --build build-gpu -j"$(nproc)" --target flashtpplugin 2>&1 | tee -a "$out/build.log" | grep -E "error" || true
+      (cd build-gpu && ctest -L lammps -L gpu -V -j1) 2>&1 | tee "$out/lammps_tests.log" |
+        grep -E "tests passed|tests failed|Failed|FAILED|\*\*\*|^[0-9]+: (tiny|sev|l3|ups).*\(cuda"
+      lammps_md sevennet0_arch 5 && lammps_md l3i5_arch 4
+      ;;
     cpu)  # the CPU engine against the deployed .pt through LibTorch, both on the same 2 cores
       cmake -S . -B build-cpu -DCMAKE_BUILD_TYPE=Release -DFLASHTP_CUDA=OFF -DFLASHTP_TORCH=ON -DFLASHTP_LAMMPS=OFF \
         -DFLASHTP_TESTS=OFF >"$out/configure_cpu.log"

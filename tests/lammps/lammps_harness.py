@@ -6,6 +6,8 @@ Python standard library only. Every test script takes the same options:
   --mpirun PATH     mpirun, for the MPI tests (Open MPI or MPICH)
   --plugin PATH     run through a LAMMPS with the PLUGIN package (--lmp) that
                     loads this flashtpplugin.so first
+  --device, --precision   of `pair_style flashtp` (default cpu, float64); with
+                    --device cuda a test exits 77 (skipped) when there is no GPU
 """
 import argparse
 import json
@@ -19,6 +21,8 @@ import tempfile
 NKTV2P = 1.6021765e6
 TYPE_ELEMENTS = "Hf O Zr"  # types 1, 2, 3 of the reference data files
 MASSES = "mass 1 178.49\nmass 2 15.999\nmass 3 91.224\n"
+NO_GPU = "no CUDA device is visible"  # pair_style flashtp's error for device cuda without a GPU
+SKIPPED = 77  # ctest's SKIP_RETURN_CODE of the GPU tests
 
 
 def options(extra=None):
@@ -27,6 +31,8 @@ def options(extra=None):
     p.add_argument("--reference", required=True)
     p.add_argument("--mpirun", default="mpirun")
     p.add_argument("--plugin")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--precision", choices=("float64", "float32"), default="float64")
     for name, kw in (extra or {}).items():
         p.add_argument(name, **kw)
     return p.parse_args()
@@ -100,6 +106,9 @@ def run(args, script, np=1, extra_args=(), threads=None, timeout=600, check=True
     p = subprocess.run(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        universal_newlines=True, timeout=timeout)
     r = Run(workdir, p.stdout, p.returncode)
+    if args.device == "cuda" and NO_GPU in p.stdout:
+        print("SKIP: no GPU:", next(l for l in p.stdout.splitlines() if NO_GPU in l))
+        sys.exit(SKIPPED)
     if check and p.returncode != 0:
         raise AssertionError("lmp_flashtp failed (%d):\n%s" % (p.returncode, p.stdout[-4000:]))
     return r
@@ -112,8 +121,10 @@ def _oversubscribe(mpirun):
     return ["--oversubscribe"] if "Open MPI" in version else []
 
 
-def setup(args, structure, model, pair_style="flashtp", boundary_flags="p p p", data=None):
-    """The start of an input: metal units, a reference structure, the model."""
+def setup(args, structure, model, pair_style=None, boundary_flags="p p p", data=None):
+    """The start of an input: metal units, a reference structure, the model
+    (pair_style flashtp on the device and in the precision of the options)."""
+    pair_style = pair_style or f"flashtp precision {args.precision} device {args.device}"
     data = data or os.path.join(args.reference, "structures", structure + ".data")
     return f"""units metal
 atom_style atomic
@@ -123,6 +134,16 @@ read_data {data}
 {MASSES}pair_style {pair_style}
 pair_coeff * * {model} {TYPE_ELEMENTS}
 """
+
+
+def restyle(script, **keywords):
+    """`script` with keywords of its `pair_style flashtp` line set: restyle(s, precision="float32")."""
+    def rewrite(line):
+        words = line.group(0).split()
+        settings = dict(zip(words[2::2], words[3::2]))
+        settings.update(keywords)
+        return " ".join(words[:2] + [w for pair in settings.items() for w in pair])
+    return re.sub(r"^pair_style flashtp( .*)?$", rewrite, script, count=1, flags=re.M)
 
 
 # Prints energy, virial (eV, from the virial part of the pressure) and volume.

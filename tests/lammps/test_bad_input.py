@@ -16,12 +16,12 @@ cases = {
     "units real": (good.replace("units metal", "units real"), "requires 'units metal'"),
     "newton off": (good.replace("newton on", "newton off"), "requires 'newton on'"),
     "missing model file": (good.replace(model, "/nonexistent/model.pth"), "cannot open model file '/nonexistent/model.pth'"),
-    "bad precision": (good.replace("pair_style flashtp", "pair_style flashtp precision half"), "unknown precision 'half'"),
+    "bad precision": (h.restyle(good, precision="half"), "unknown precision 'half'"),
     "bad pair_coeff": (good.replace("pair_coeff * *", "pair_coeff 1 1"), "Incorrect args for pair coefficients"),
-    "bad device": (good.replace("pair_style flashtp", "pair_style flashtp device tpu"), "unknown device 'tpu'"),
+    "bad device": (h.restyle(good, device="tpu"), "unknown device 'tpu'"),
 }
 if not os.path.exists("/dev/nvidia0"):  # no GPU here: insisting on one is an error, in CUDA builds or not
-    cases["device cuda without a GPU"] = (good.replace("pair_style flashtp", "pair_style flashtp device cuda"),
+    cases["device cuda without a GPU"] = (h.restyle(good, device="cuda"),
                                           "flashtp: device cuda: ")
 for label, (script, message) in cases.items():
     r = h.run(args, script, check=False)

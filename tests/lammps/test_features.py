@@ -64,7 +64,7 @@ r3 = h.run(args, h.setup(args, "bulk_rand_40", model, data=four_types).replace(h
 checks.close("types 1 and 4 both Hf: energy", r3.value("pe"), want["energy"], 1e-9 * n)
 
 # float32 engine: the same physics within float32 noise.
-r4 = h.run(args, h.setup(args, "bulk_rand_40", model).replace("pair_style flashtp", "pair_style flashtp precision float32") + h.PRINT_RESULTS)
+r4 = h.run(args, h.restyle(h.setup(args, "bulk_rand_40", model), precision="float32") + h.PRINT_RESULTS)
 checks.close("float32: energy/atom", r4.value("pe") / n, want["energy"] / n, 1e-5)
 
 # minimize: converges downhill with line searches on our energy and forces.

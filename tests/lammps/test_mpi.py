@@ -41,7 +41,7 @@ compare("3 ranks, grid 1x3x1, uneven cuts", base,
 
 # float32 engine: features cross ranks through the double buffers and back
 # exactly; only the order of float32 sums may differ between decompositions.
-single = script().replace("pair_style flashtp", "pair_style flashtp precision float32")
+single = h.restyle(script(), precision="float32")
 base32 = h.run(args, single, threads=1)
 r32 = h.run(args, single.replace("read_data", "processors 1 3 1\nread_data", 1), np=3, threads=1)
 checks.close("float32, 3 ranks: energy (relative)", abs(r32.value("pe") / base32.value("pe") - 1), 0.0, 1e-6)
