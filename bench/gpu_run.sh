@@ -2,11 +2,11 @@
 # On a machine with an NVIDIA GPU: build flashtp with CUDA, run the GPU tests
 # and the benchmark against the upstream anchors (shared/reference/anchors.json).
 #
-#   bench/gpu_run.sh [build] [test] [bench] [scale] [profile]
+#   bench/gpu_run.sh [build] [test] [bench] [scale] [profile] [ncu] [lammps] [cpu]
 #
-# build    configure build-gpu/ (sm_90, no LibTorch, no LAMMPS) and build the
-#          GPU tests, the CLI and flashtp_bench_cuda
-# test     ctest -L gpu: every reference case in float64 and float32, run to
+# build    configure build-gpu/ (sm_90, no LibTorch) and build the GPU tests,
+#          the CLI and flashtp_bench_cuda
+# test     ctest -L gpu (the engine's): every reference case in float64 and float32, run to
 #          run identity, ghosts, the Hessian-vector product against FD
 # bench    HfO2 96 x n^3 for n = 2..7 (768 to 32,928 atoms), both models
 # scale    the largest HfO2 supercells that fit on the device
@@ -19,7 +19,8 @@
 # cpu      the CPU engine against LibTorch on 2 cores (needs LibTorch: Torch_DIR)
 #
 # Environment: FLASHTP_REFERENCE_DIR (default ../shared/reference), OUT (logs,
-# default build-gpu/logs), CMAKE_PREFIX_PATH for dependencies not installed.
+# default build-gpu/logs), CMAKE_PREFIX_PATH for dependencies not installed,
+# LAMMPS_BUNDLE for the lammps stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref="${FLASHTP_REFERENCE_DIR:-$(cd .. && pwd)/shared/reference}"
@@ -63,17 +64,27 @@ IN
   grep -E "^(Loop time|Performance|Pair|Neigh|Comm|Modify|Other) |flashtp:|Per MPI rank memory" "$out/md_$1.log" | tail -9
   rm -rf "$work"
 }
+# build-gpu: sm_90, no LibTorch; the plugin for the LAMMPS in LAMMPS_BUNDLE, if set
+configure() {
+  local lammps=()
+  if [ -n "${LAMMPS_BUNDLE:-}" ]; then
+    local b="$LAMMPS_BUNDLE"
+    lammps=(-DLAMMPS_SOURCE_DIR="$b/include/lammps" -DFLASHTP_PLUGIN_LAMMPS_VERSION="$(cat "$b/version")"
+            -DLAMMPS_MPI_INCLUDE_DIR="$b/include" -DFLASHTP_PLUGIN_LMP="$b/bin/lmp" -DFLASHTP_PLUGIN_MPIRUN="$b/bin/mpiexec")
+  fi
+  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
+    -DFLASHTP_TORCH=OFF -DFLASHTP_REFERENCE_DIR="$ref" "${lammps[@]}" >"$out/configure.log"
+}
 stages=("$@")
 [ $# -gt 0 ] || stages=(build test bench)
 for stage in "${stages[@]}"; do
   case "$stage" in
     build)
-      cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
-        -DFLASHTP_TORCH=OFF -DFLASHTP_LAMMPS=OFF -DFLASHTP_REFERENCE_DIR="$ref" >"$out/configure.log"
+      configure
       cmake --build build-gpu -j"$(nproc)" --target flashtp_gpu_tests flashtp_cli flashtp_bench_cuda 2>&1 |
         tee "$out/build.log" | grep -E "error|warning|spill" || true
       ;;
-    test) (cd build-gpu && ctest -L gpu -V -j1) 2>&1 | tee "$out/gpu_tests.log" |
+    test) (cd build-gpu && ctest -L gpu -LE lammps -V -j1) 2>&1 | tee "$out/gpu_tests.log" |
       grep -E "tests passed|tests failed|Failed|FAILED|\*\*\*" ;;
     bench) for m in sevennet0_arch l3i5_arch; do bench_model $m 2,3,4,5,6,7 | tee -a "$out/bench.log"; done ;;
     scale)
@@ -94,11 +105,9 @@ for stage in "${stages[@]}"; do
           --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.log" 2>&1 || true
       done ;;
     lammps)
-      b="${LAMMPS_BUNDLE:?LAMMPS_BUNDLE: a directory unpacked from bench/lammps_bundle.sh}"
-      export LD_LIBRARY_PATH="$b/lib:${LD_LIBRARY_PATH:-}"
-      cmake -S . -B build-gpu -DFLASHTP_LAMMPS=ON -DLAMMPS_SOURCE_DIR="$b/include/lammps" \
-        -DFLASHTP_PLUGIN_LAMMPS_VERSION="$(cat "$b/version")" -DLAMMPS_MPI_INCLUDE_DIR="$b/include" \
-        -DFLASHTP_PLUGIN_LMP="$b/bin/lmp" -DFLASHTP_PLUGIN_MPIRUN="$b/bin/mpiexec" >>"$out/configure.log"
+      [ -n "${LAMMPS_BUNDLE:-}" ] || { echo "lammps: set LAMMPS_BUNDLE (see bench/lammps_bundle.sh)" >&2; exit 2; }
+      export LD_LIBRARY_PATH="$LAMMPS_BUNDLE/lib:${LD_LIBRARY_PATH:-}"
+      configure
       cmake --build build-gpu -j"$(nproc)" --target flashtpplugin 2>&1 | tee -a "$out/build.log" | grep -E "error" || true
       (cd build-gpu && ctest -L lammps -L gpu -V -j1) 2>&1 | tee "$out/lammps_tests.log" |
         grep -E "tests passed|tests failed|Failed|FAILED|\*\*\*|^[0-9]+: (tiny|sev|l3|ups).*\(cuda"
