@@ -36,9 +36,10 @@ bench_model() {  # model, comma-separated n, extra args...
 # NVE MD of HfO2 96 x n^3 with pair_style flashtp on the GPU (float32), through
 # the plugin: LAMMPS's loop time per step and where it goes (Pair is the engine
 # with the graph and ghost exchanges, Neigh LAMMPS's neighbour lists on the host).
-lammps_md() {  # model, n
-  local work
+lammps_md() {  # model, n, MPI ranks (sharing the GPU)
+  local work run=()
   work="$(mktemp -d)"
+  [ "$3" -gt 1 ] && run=("$LAMMPS_BUNDLE/bin/mpiexec" -np "$3")
   cat >"$work/in.md" <<IN
 plugin load $PWD/build-gpu/flashtpplugin.so
 units metal
@@ -59,9 +60,9 @@ thermo 50
 run 10
 run 100
 IN
-  (cd "$work" && "$LAMMPS_BUNDLE/bin/lmp" -in in.md -log none) >"$out/md_$1.log" 2>&1
-  echo "MD $1 HfO2 x $2^3:"
-  grep -E "^(Loop time|Performance|Pair|Neigh|Comm|Modify|Other) |flashtp:|Per MPI rank memory" "$out/md_$1.log" | tail -9
+  (cd "$work" && "${run[@]}" "$LAMMPS_BUNDLE/bin/lmp" -in in.md -log none) >"$out/md_$1_$3.log" 2>&1
+  echo "MD $1 HfO2 x $2^3 on $3 rank(s):"
+  grep -E "^(Loop time|Performance|Pair|Neigh|Comm|Modify|Other) |flashtp:|Per MPI rank memory" "$out/md_$1_$3.log" | tail -9
   rm -rf "$work"
 }
 # build-gpu: sm_90, no LibTorch; the plugin for the LAMMPS in LAMMPS_BUNDLE, if set
@@ -111,7 +112,7 @@ for stage in "${stages[@]}"; do
       cmake --build build-gpu -j"$(nproc)" --target flashtpplugin 2>&1 | tee -a "$out/build.log" | grep -E "error" || true
       (cd build-gpu && ctest -L lammps -L gpu -V -j1) 2>&1 | tee "$out/lammps_tests.log" |
         grep -E "tests passed|tests failed|Failed|FAILED|\*\*\*|^[0-9]+: (tiny|sev|l3|ups).*\(cuda"
-      lammps_md sevennet0_arch 5 && lammps_md l3i5_arch 4
+      lammps_md sevennet0_arch 5 1 && lammps_md l3i5_arch 4 1 && lammps_md sevennet0_arch 5 2
       ;;
     cpu)  # the CPU engine against the deployed .pt through LibTorch, both on the same 2 cores
       cmake -S . -B build-cpu -DCMAKE_BUILD_TYPE=Release -DFLASHTP_CUDA=OFF -DFLASHTP_TORCH=ON -DFLASHTP_LAMMPS=OFF \

@@ -14,13 +14,14 @@
 namespace flashtp_lammps {
 
 // Nodes are LAMMPS atoms 0..nlocal+nghost-1: owned atoms, then ghosts, whose
-// features the pair exchanges per layer. Used by pair_style flashtp.
+// features the pair exchanges per layer. pair_style flashtp on several ranks.
 flashtp::Graph graph_with_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
                                  const std::vector<int>& species_of_type, double cutoff);
 
 // Nodes are the owned atoms only: every ghost is folded onto the owned atom
 // with its tag, as SevenNet's serial pair_e3gnn does. Exact only when every
-// ghost is an image of an owned atom, i.e. on one MPI rank.
+// ghost is an image of an owned atom, i.e. on one MPI rank: pair_style
+// flashtp there, and pair_style flashtp/torch.
 flashtp::Graph graph_folding_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
                                     const std::vector<int>& species_of_type, double cutoff);
 
