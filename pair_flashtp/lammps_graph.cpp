@@ -1,34 +1,33 @@
 #include "lammps_graph.h"
 
 #include <string>
-#include <unordered_map>
 
 #include "error.hpp"
 
 namespace flashtp_lammps {
-namespace {
 
-// Edges of the full list with node_of[atom] as the graph node of each atom.
-flashtp::Graph build(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
-                     const std::vector<int>& species_of_type, double cutoff, const std::vector<int>& node_of,
-                     int num_nodes) {
+const flashtp::Graph& LammpsGraph::build(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
+                                         const std::vector<int>& species_of_type, double cutoff, int num_nodes) {
   const int nlocal = atom.nlocal;
   double** x = atom.x;
-  flashtp::Graph g;
+  flashtp::Graph& g = graph_;
   g.num_local = nlocal;
   g.num_nodes = num_nodes;
   g.species.resize(num_nodes);
-  for (int n = 0; n < static_cast<int>(node_of.size()); ++n) g.species[node_of[n]] = species_of_type[atom.type[n]];
+  for (int n = 0; n < static_cast<int>(node_of_.size()); ++n) g.species[node_of_[n]] = species_of_type[atom.type[n]];
+  g.center.clear();
+  g.neighbor.clear();
+  g.vec.clear();
 
   // ilist need not be 0..inum-1 in order; edges must be sorted by centre.
-  std::vector<char> listed(nlocal, 0);
-  for (int ii = 0; ii < list.inum; ++ii) listed[list.ilist[ii]] = 1;
+  listed_.assign(nlocal, 0);
+  for (int ii = 0; ii < list.inum; ++ii) listed_[list.ilist[ii]] = 1;
 
   const double cutoff_sq = cutoff * cutoff;
-  g.centre_start.assign(nlocal + 1, 0);
+  g.centre_start.resize(nlocal + 1);
   for (int i = 0; i < nlocal; ++i) {
     g.centre_start[i] = g.num_edges();
-    if (!listed[i]) continue;  // not in the list (neigh_modify include)
+    if (!listed_[i]) continue;  // not in the list (neigh_modify include)
     const int* neighbors = list.firstneigh[i];
     for (int jj = 0; jj < list.numneigh[i]; ++jj) {
       const int j = neighbors[jj] & NEIGHMASK;
@@ -39,7 +38,7 @@ flashtp::Graph build(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& li
         throw flashtp::Error("atoms " + std::to_string(atom.tag[i]) + " and " + std::to_string(atom.tag[j]) +
                              " sit on top of each other");
       g.center.push_back(i);
-      g.neighbor.push_back(node_of[j]);
+      g.neighbor.push_back(node_of_[j]);
       g.vec.push_back(r);
     }
   }
@@ -47,30 +46,27 @@ flashtp::Graph build(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& li
   return g;
 }
 
-}  // namespace
-
-flashtp::Graph graph_with_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
-                                 const std::vector<int>& species_of_type, double cutoff) {
+const flashtp::Graph& LammpsGraph::with_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
+                                               const std::vector<int>& species_of_type, double cutoff) {
   const int nall = atom.nlocal + atom.nghost;
-  std::vector<int> node_of(nall);
-  for (int n = 0; n < nall; ++n) node_of[n] = n;
-  return build(atom, list, species_of_type, cutoff, node_of, nall);
+  node_of_.resize(nall);
+  for (int n = 0; n < nall; ++n) node_of_[n] = n;
+  return build(atom, list, species_of_type, cutoff, nall);
 }
 
-flashtp::Graph graph_folding_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
-                                    const std::vector<int>& species_of_type, double cutoff) {
+const flashtp::Graph& LammpsGraph::folding_ghosts(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
+                                                  const std::vector<int>& species_of_type, double cutoff) {
   const int nlocal = atom.nlocal, nall = atom.nlocal + atom.nghost;
-  std::unordered_map<LAMMPS_NS::tagint, int> owned;
-  owned.reserve(nlocal);
-  for (int i = 0; i < nlocal; ++i) owned[atom.tag[i]] = i;
-  std::vector<int> node_of(nall);
+  owned_.clear();
+  for (int i = 0; i < nlocal; ++i) owned_[atom.tag[i]] = i;
+  node_of_.resize(nall);
   for (int n = 0; n < nall; ++n) {
-    const auto it = owned.find(atom.tag[n]);
-    if (it == owned.end())
+    const auto it = owned_.find(atom.tag[n]);
+    if (it == owned_.end())
       throw flashtp::Error("ghost atom " + std::to_string(atom.tag[n]) + " has no owned copy on this rank");
-    node_of[n] = it->second;
+    node_of_[n] = it->second;
   }
-  return build(atom, list, species_of_type, cutoff, node_of, nlocal);
+  return build(atom, list, species_of_type, cutoff, nlocal);
 }
 
 }  // namespace flashtp_lammps

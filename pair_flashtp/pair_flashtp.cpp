@@ -7,7 +7,6 @@
 #include "atom.h"
 #include "comm.h"
 #include "error.h"
-#include "lammps_graph.h"
 
 namespace flashtp_lammps {
 
@@ -75,14 +74,14 @@ void PairFlashTP::compute(int eflag, int vflag) {
       // One rank: every ghost is an image of an owned atom. The graph folds
       // ghosts onto their owners (edges keep their own vectors), so nothing
       // crosses between host and device from one layer to the next.
-      tally(potential_->compute(graph_folding_ghosts(*atom, *list, species_of_type_, cutoff_), nullptr),
+      tally(potential_->compute(graph_.folding_ghosts(*atom, *list, species_of_type_, cutoff_), nullptr),
             atom->nlocal);
       return;
     }
     // Several ranks: ghosts are nodes whose features are exchanged before each
     // layer. A rank without owned atoms still runs the engine: it takes part
     // in every exchange, which is collective over all ranks.
-    const flashtp::Graph graph = graph_with_ghosts(*atom, *list, species_of_type_, cutoff_);
+    const flashtp::Graph& graph = graph_.with_ghosts(*atom, *list, species_of_type_, cutoff_);
     LammpsGhostExchange exchange(lmp, this, comm_rows_, atom->nlocal, nall);
     tally(potential_->compute(graph, &exchange), nall);
   } catch (const std::exception& e) {

@@ -9,12 +9,15 @@
 // graph of its owned atoms and their ghosts (one cutoff + skin), and the
 // features of ghost atoms are refreshed from their owners before every
 // interaction layer; their gradients go back to the owners in the backward pass.
+// On one rank every ghost is an image of an owned atom and is folded onto it:
+// one graph of owned atoms, nothing exchanged.
 #pragma once
 #include <memory>
 #include <optional>
 
 #include "engine.hpp"
 #include "ghost_exchange.h"
+#include "lammps_graph.h"
 #include "native_potential.h"
 #include "pair_flashtp_base.h"
 
@@ -44,6 +47,7 @@ class PairFlashTP : public PairFlashTPBase {
   flashtp::Device device_ = flashtp::Device::automatic;
   std::unique_ptr<NativePotential> potential_;
   FeatureRows comm_rows_;
+  LammpsGraph graph_;
 };
 
 }  // namespace flashtp_lammps

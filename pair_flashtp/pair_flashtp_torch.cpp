@@ -5,7 +5,6 @@
 #include "atom.h"
 #include "comm.h"
 #include "error.h"
-#include "lammps_graph.h"
 #include "species_map.hpp"
 
 namespace flashtp_lammps {
@@ -43,8 +42,7 @@ void PairFlashTPTorch::init_style() {
 void PairFlashTPTorch::compute(int eflag, int vflag) {
   ev_init(eflag, vflag);
   try {
-    const flashtp::Graph graph = graph_folding_ghosts(*atom, *list, species_of_type_, cutoff_);
-    const flashtp::Result result = model_->evaluate(graph);
+    const flashtp::Result result = model_->evaluate(graph_.folding_ghosts(*atom, *list, species_of_type_, cutoff_));
     // Legacy deployed files (SevenNet <= 0.9) compute forces and stress
     // themselves and give no per-edge gradient to split among atoms.
     if (vflag_atom && result.atomic_virial.empty())

@@ -9,6 +9,7 @@
 #pragma once
 #include <memory>
 
+#include "lammps_graph.h"
 #include "pair_flashtp_base.h"
 #include "torch/torchscript_model.hpp"
 
@@ -29,6 +30,7 @@ class PairFlashTPTorch : public PairFlashTPBase {
 
  private:
   std::unique_ptr<flashtp::TorchScriptModel> model_;
+  LammpsGraph graph_;
 };
 
 }  // namespace flashtp_lammps

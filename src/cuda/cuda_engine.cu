@@ -34,10 +34,10 @@ class CudaEngine final : public Engine {
   CudaEngine(const Model& model, Precision precision) : pipeline_(make_evaluation<T>(model)), precision_(precision) {}
 
   Result compute(const Graph& graph, GhostExchange* ghosts) override {
-    std::vector<T> vec(3 * size_t(graph.num_edges()));
+    vec_.resize(3 * size_t(graph.num_edges()));
     for (int64_t e = 0; e < graph.num_edges(); ++e)
-      for (int a = 0; a < 3; ++a) vec[3 * e + a] = T(graph.vec[e][a]);
-    return to_result<T>(pipeline_->run(graph, vec, ghosts), graph.num_nodes);
+      for (int a = 0; a < 3; ++a) vec_[3 * e + a] = T(graph.vec[e][a]);
+    return to_result<T>(pipeline_->run(graph, vec_, ghosts), graph.num_nodes);
   }
   Precision precision() const override { return precision_; }
   std::string backend() const override { return "cuda"; }
@@ -45,6 +45,7 @@ class CudaEngine final : public Engine {
  private:
   std::unique_ptr<Evaluation<T>> pipeline_;
   Precision precision_;
+  std::vector<T> vec_;  // edge vectors in T, kept from step to step
 };
 
 class CudaHessianEngine final : public HessianVectorEngine {
