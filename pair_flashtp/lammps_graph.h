@@ -15,7 +15,8 @@
 namespace flashtp_lammps {
 
 // Builds the graph of every step into the same buffers, so that after the
-// first step no memory is allocated (or touched for the first time).
+// first step no memory is allocated (or touched for the first time), on
+// OMP_NUM_THREADS threads.
 class LammpsGraph {
  public:
   // Nodes are LAMMPS atoms 0..nlocal+nghost-1: owned atoms, then ghosts, whose
@@ -31,11 +32,22 @@ class LammpsGraph {
                                        const std::vector<int>& species_of_type, double cutoff);
 
  private:
+  // One thread's edges, and its scratch for one centre's candidates.
+  struct Part {
+    std::vector<int> center, neighbor, node;
+    std::vector<flashtp::Vec3> vec, r;
+    int64_t first = 0;                      // where its edges start in the graph
+    int overlap = -1, overlap_centre = -1;  // atoms at distance 0, if any
+  };
+
   // Edges of the list with node_of_[atom] as the graph node of each atom.
   const flashtp::Graph& build(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list,
                               const std::vector<int>& species_of_type, double cutoff, int num_nodes);
+  void collect(const LAMMPS_NS::Atom& atom, const LAMMPS_NS::NeighList& list, double cutoff, int begin, int end,
+               Part& part);
 
   flashtp::Graph graph_;
+  std::vector<Part> parts_;
   std::vector<int> node_of_;
   std::vector<char> listed_;
   std::unordered_map<LAMMPS_NS::tagint, int> owned_;

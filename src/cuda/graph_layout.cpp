@@ -1,5 +1,6 @@
 #include "cuda/graph_layout.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <numeric>
 
@@ -23,28 +24,30 @@ void validate(const Graph& g, int num_species, bool have_ghost_exchange) {
 }
 
 // Cut [start[0], start.back()) at atom boundaries into pieces of about `target`.
-std::vector<int64_t> tiles_of(const std::vector<int64_t>& start, int64_t target) {
-  std::vector<int64_t> tiles = {start.front()};
+void tiles_of(const std::vector<int64_t>& start, int64_t target, std::vector<int64_t>& tiles) {
+  tiles.assign(1, start.front());
   for (size_t a = 1; a + 1 < start.size(); ++a)
     if (start[a + 1] - tiles.back() > target && start[a] > tiles.back()) tiles.push_back(start[a]);
   if (start.back() > tiles.back()) tiles.push_back(start.back());
-  return tiles;
 }
 
 }  // namespace
 
-GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges) {
+void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out) {
   validate(g, num_species, have_ghost_exchange);
-  GraphLayout out;
-  out.sender_start.assign(g.num_nodes + 1, 0);
-  for (int j : g.neighbor) ++out.sender_start[j + 1];
-  std::partial_sum(out.sender_start.begin(), out.sender_start.end(), out.sender_start.begin());
+  // A counting sort by sender, stable: sender_start[j] serves as sender j's
+  // cursor while the edges are placed, which moves each entry to where the
+  // next one started; shifting back by one restores the offsets.
+  std::vector<int64_t>& start = out.sender_start;
+  start.assign(g.num_nodes + 1, 0);
+  for (int j : g.neighbor) ++start[j + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
   out.sender_edges.resize(g.num_edges());
-  std::vector<int64_t> fill(out.sender_start.begin(), out.sender_start.end() - 1);
-  for (int64_t e = 0; e < g.num_edges(); ++e) out.sender_edges[fill[g.neighbor[e]]++] = e;
-  out.centre_tiles = tiles_of(g.centre_start, tile_edges);
-  out.sender_tiles = tiles_of(out.sender_start, tile_edges);
-  return out;
+  for (int64_t e = 0; e < g.num_edges(); ++e) out.sender_edges[start[g.neighbor[e]]++] = e;
+  std::copy_backward(start.begin(), start.end() - 1, start.end());
+  start[0] = 0;
+  tiles_of(g.centre_start, tile_edges, out.centre_tiles);
+  tiles_of(start, tile_edges, out.sender_tiles);
 }
 
 }  // namespace flashtp::cuda

@@ -17,7 +17,8 @@ struct GraphLayout {
 };
 
 // Throws flashtp::Error on a graph the engine cannot take (the CPU engine's
-// checks). Tiles hold whole atoms and about tile_edges edges each.
-GraphLayout layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges);
+// checks). Tiles hold whole atoms and about tile_edges edges each. Fills
+// `out` in place, reusing its buffers (a new layout every MD step).
+void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out);
 
 }  // namespace flashtp::cuda

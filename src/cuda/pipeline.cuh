@@ -87,7 +87,8 @@ class Pipeline final : public Evaluation<T> {
       if (g.num_nodes > g.num_local && !have_ghost_exchange)
         throw Error("graph has ghost nodes but no ghost exchange was given");
     } else {
-      const GraphLayout layout = layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC);
+      layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC, layout_);
+      const GraphLayout& layout = layout_;
       nodes_ = g.num_nodes;
       local_ = g.num_local;
       edges_ = g.num_edges();
@@ -101,7 +102,10 @@ class Pipeline final : public Evaluation<T> {
       sender_edges_.upload(layout.sender_edges);
       centre_tiles_.upload(layout.centre_tiles);
       sender_tiles_.upload(layout.sender_tiles);
-      topology_ = {g.center, g.neighbor, g.species, g.centre_start};
+      topology_.center = g.center;  // member by member: the buffers of the last step are reused
+      topology_.neighbor = g.neighbor;
+      topology_.species = g.species;
+      topology_.centre_start = g.centre_start;
     }
     vec_.upload(vec);
     grad_vec_.zeros(3 * size_t(edges_));
@@ -230,6 +234,7 @@ class Pipeline final : public Evaluation<T> {
   int num_species_;
   DeviceModel<R> dm_;
   Topology topology_;
+  GraphLayout layout_;
   int nodes_ = 0, local_ = 0;
   int64_t edges_ = 0;
   unsigned centre_tiles_count_ = 0, sender_tiles_count_ = 0;

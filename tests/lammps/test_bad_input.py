@@ -19,6 +19,9 @@ cases = {
     "bad precision": (h.restyle(good, precision="half"), "unknown precision 'half'"),
     "bad pair_coeff": (good.replace("pair_coeff * *", "pair_coeff 1 1"), "Incorrect args for pair coefficients"),
     "bad device": (h.restyle(good, device="tpu"), "unknown device 'tpu'"),
+    # a second atom where atom 2 of bulk_rand_40.data sits
+    "atoms on top of each other": (good.replace("run 0", "create_atoms 2 single 4.6716970124 1.1927716208 1.5782006587 "
+                                                "units box\nrun 0"), "sit on top of each other"),
 }
 if not os.path.exists("/dev/nvidia0"):  # no GPU here: insisting on one is an error, in CUDA builds or not
     cases["device cuda without a GPU"] = (h.restyle(good, device="cuda"),

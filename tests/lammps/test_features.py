@@ -63,6 +63,14 @@ r3 = h.run(args, h.setup(args, "bulk_rand_40", model, data=four_types).replace(h
            .replace("mass 3 91.224\n", "mass 3 91.224\nmass 4 178.49\n") + h.PRINT_RESULTS)
 checks.close("types 1 and 4 both Hf: energy", r3.value("pe"), want["energy"], 1e-9 * n)
 
+# On 3 threads the graph is built in 3 uneven blocks of centres, joined in
+# centre order (and the CPU engine runs on 3 threads).
+r7 = h.run(args, h.setup(args, "bulk_rand_40", model) + h.PRINT_RESULTS, threads=3)
+checks.close("3 threads: energy", r7.value("pe"), want["energy"], 1e-9 * n)
+f7 = r7.dump("forces.dump", ["fx", "fy", "fz"])
+worst = max(abs(f7[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
+checks.close("3 threads: forces", worst, 0.0, 1e-8)
+
 # float32 engine: the same physics within float32 noise.
 r4 = h.run(args, h.restyle(h.setup(args, "bulk_rand_40", model), precision="float32") + h.PRINT_RESULTS)
 checks.close("float32: energy/atom", r4.value("pe") / n, want["energy"] / n, 1e-5)
