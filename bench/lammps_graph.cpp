@@ -8,8 +8,6 @@
 // neighbour list first.
 #include <mpi.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -19,24 +17,9 @@
 #include "input.h"
 #include "lammps.h"
 #include "lammps_graph.h"
+#include "median_time.hpp"
 #include "pair.h"
 #include "styles.h"
-
-namespace {
-
-template <class F>
-double median_ms(int repeat, F&& f) {
-  std::vector<double> ms;
-  for (int k = 0; k < repeat; ++k) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -63,9 +46,11 @@ int main(int argc, char** argv) {
   const std::vector<int> species_of_type(atom.ntypes + 1, 0);
   flashtp_lammps::LammpsGraph graph;
   const int64_t edges = graph.folding_ghosts(atom, list, species_of_type, cutoff).num_edges();
-  const double ghosts = median_ms(repeat, [&] { graph.with_ghosts(atom, list, species_of_type, cutoff); });
-  const double folded = median_ms(repeat, [&] { graph.folding_ghosts(atom, list, species_of_type, cutoff); });
-  std::printf("%d atoms, %d ghosts, %lld neighbour pairs, %lld edges: graph folding ghosts %.2f ms, with ghosts %.2f ms\n",
+  const auto time = [&](auto&& build) { return flashtp::median_ms(repeat, 0, build); };
+  const double ghosts = time([&] { graph.with_ghosts(atom, list, species_of_type, cutoff); });
+  const double folded = time([&] { graph.folding_ghosts(atom, list, species_of_type, cutoff); });
+  std::printf("%d atoms, %d ghosts, %lld neighbour pairs, %lld edges: "
+              "graph folding ghosts %.2f ms, with ghosts %.2f ms\n",
               atom.nlocal, atom.nghost, pairs, static_cast<long long>(edges), folded, ghosts);
   delete lmp;
   MPI_Finalize();

@@ -1,8 +1,5 @@
 // flashtp bench: time one energy + forces evaluation (graph build excluded),
 // optionally beside the original TorchScript model run through LibTorch.
-#include <algorithm>
-#include <chrono>
-#include <functional>
 #include <iomanip>
 #include <iostream>
 
@@ -12,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "backend.hpp"
 #include "io/lammps_data.hpp"
+#include "median_time.hpp"
 #include "model_file.hpp"
 #include "neighbor.hpp"
 #include "species_map.hpp"
@@ -20,22 +18,6 @@
 #endif
 
 namespace flashtp::cli {
-namespace {
-
-// Median wall time in milliseconds of `repeat` runs after one warm-up.
-double median_ms(int repeat, const std::function<void()>& run) {
-  run();
-  std::vector<double> ms;
-  for (int k = 0; k < repeat; ++k) {
-    const auto t0 = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
-}  // namespace
 
 int bench(int argc, char** argv) {
   const Args args(argc, argv, 2, {"model", "data", "species", "boundary", "precision", "device", "repeat", "replicate", "torch"}, {});
@@ -52,7 +34,7 @@ int bench(int argc, char** argv) {
   auto engine = make_engine(model, parse_precision(precision), parse_device(args.get("device", "auto")));
   reset_gpu_memory_peak();
   Result ours;
-  const double ours_ms = median_ms(repeat, [&] { ours = engine->compute(graph); });
+  const double ours_ms = median_ms(repeat, 1, [&] { ours = engine->compute(graph); });
   std::cout << std::fixed << std::setprecision(1) << "atoms " << graph.num_local << ", edges " << graph.num_edges()
             << ", " << precision << ", " << omp_get_max_threads() << " threads, median of " << repeat << "\n"
             << "flashtp " << engine->backend() << "   " << ours_ms << " ms";
@@ -62,7 +44,7 @@ int bench(int argc, char** argv) {
 #ifdef FLASHTP_HAVE_TORCH
     TorchScriptModel reference(args.get("torch"));
     Result theirs;
-    const double theirs_ms = median_ms(repeat, [&] { theirs = reference.evaluate(graph); });
+    const double theirs_ms = median_ms(repeat, 1, [&] { theirs = reference.evaluate(graph); });
     std::cout << "LibTorch      " << theirs_ms << " ms   (flashtp is " << std::setprecision(2) << theirs_ms / ours_ms
               << "x faster; energies " << std::setprecision(6) << ours.energy << " vs " << theirs.energy << " eV)\n";
 #else
