@@ -88,20 +88,19 @@ class Pipeline final : public Evaluation<T> {
         throw Error("graph has ghost nodes but no ghost exchange was given");
     } else {
       layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC, layout_);
-      const GraphLayout& layout = layout_;
       nodes_ = g.num_nodes;
       local_ = g.num_local;
       edges_ = g.num_edges();
-      centre_tiles_count_ = static_cast<unsigned>(layout.centre_tiles.size() - 1);
-      sender_tiles_count_ = static_cast<unsigned>(layout.sender_tiles.size() - 1);
+      centre_tiles_count_ = static_cast<unsigned>(layout_.centre_tiles.size() - 1);
+      sender_tiles_count_ = static_cast<unsigned>(layout_.sender_tiles.size() - 1);
       species_.upload(g.species);
       center_.upload(g.center);
       neighbor_.upload(g.neighbor);
       centre_start_.upload(g.centre_start);
-      sender_start_.upload(layout.sender_start);
-      sender_edges_.upload(layout.sender_edges);
-      centre_tiles_.upload(layout.centre_tiles);
-      sender_tiles_.upload(layout.sender_tiles);
+      sender_start_.upload(layout_.sender_start);
+      sender_edges_.upload(layout_.sender_edges);
+      centre_tiles_.upload(layout_.centre_tiles);
+      sender_tiles_.upload(layout_.sender_tiles);
       topology_.center = g.center;  // member by member: the buffers of the last step are reused
       topology_.neighbor = g.neighbor;
       topology_.species = g.species;
