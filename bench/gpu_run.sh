@@ -104,8 +104,12 @@ for stage in "${stages[@]}"; do
           --section LaunchStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
           --section WarpStateStats --section InstructionStats --section SourceCounters --metrics \
           sm__sass_thread_inst_executed_op_ffma_pred_on.sum,sm__sass_thread_inst_executed_op_fadd_pred_on.sum,sm__sass_thread_inst_executed_op_fmul_pred_on.sum,dram__bytes.sum,lts__t_bytes.sum,gpu__time_duration.sum \
-          build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
-          --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.log" 2>&1 || true
+          -f -o "$out/ncu_$k" build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
+          --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.run.log" 2>&1 || true
+        ncu --import "$out/ncu_$k.ncu-rep" --page details >"$out/ncu_$k.log" 2>&1 || true
+        # per source line and per SASS instruction: executed instructions and stall samples
+        ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source cuda >"$out/ncu_${k}_lines.csv" 2>&1 || true
+        ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source sass >"$out/ncu_${k}_sass.csv" 2>&1 || true
       done ;;
     lammps | lammps-md)
       [ -n "${LAMMPS_BUNDLE:-}" ] || { echo "lammps: set LAMMPS_BUNDLE (see bench/lammps_bundle.sh)" >&2; exit 2; }
