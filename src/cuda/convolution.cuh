@@ -2,8 +2,8 @@
 //
 // Forward (one block per tile of centre atoms, edges in CSR order):
 //   per chunk of EC edges:  geometry (r, u, Bessel x envelope, Y) -> radial
-//   MLP hidden layers -> each warp through its list of tasks (a task: a path's
-//   32 slots s = (path, u); task_schedule.hpp balances the lists):
+//   MLP hidden layers -> for each task (a path's 32 slots s = (path, u)), one
+//   per warp:
 //     w[e][s] = sum_k a[e][k] W[k][s]       (the MLP's last layer: the warp's
 //                                            32 slots x EC edges as one GEMM)
 //     m_i[s] += w[e][s] TP_path(h_j[u], Y_e) (sparse Clebsch-Gordan, registers)
@@ -15,14 +15,12 @@
 //   block; each message entry has one writer.
 //
 // Backward (one block per tile of sender atoms, edges grouped by sender):
-//   the same per-edge recomputation, then in passes over the tasks (per-edge
-//   weights of up to widest_pass tasks staged at once; each warp through its
-//   share of the pass's tasks, task_schedule.hpp), per slot
+//   the same per-edge recomputation, then per slot
 //     dL/dh_j[u] += w[e] (M^T g_i[u]),  dL/dw[e] = h_j[u] . M^T g_i[u],
 //     dL/dY_e    += sum_ik C[i][.][k] P[i][k],  P = sum_u w[e] h_j[u] g_i[u]^T
 //                   (summed over a lane's channels, then over the lanes of
 //                   the edge's group, then over warps in a fixed order),
-//   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over the pass's dL/dw),
+//   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
 //   float's two weight GEMMs on the tensor cores (tensor_cores.cuh) when K is
 //   a multiple of 16, the others as per-thread FMA loops,
 //   and back through the hidden layers and the geometry to dL/dr_e. Every
@@ -34,12 +32,51 @@
 #include <type_traits>
 
 #include "cuda/block_mlp.cuh"
-#include "cuda/conv_shared.hpp"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/edge_geometry.cuh"
 #include "cuda/tensor_cores.cuh"
 
 namespace flashtp::cuda {
+
+// Shared memory of the fused kernels, in elements of T (then the chunk's
+// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last
+// hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
+// the tensor cores.
+struct ConvShared {
+  int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
+  int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
+  FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
+                            bool backward, bool tensor_cores) {
+    int at = 0;
+    auto take = [&at](int n) {
+      const int start = at;
+      at += (n + 7) / 8 * 8;
+      return start;
+    };
+    row = threads + 4;
+    geo = take(4 * EC);
+    emb = take(num_basis * EC);
+    Y = take(sh_size * EC);
+    ping = take(width * EC);
+    pong = take(width * EC);
+    aT = take((tensor_cores ? 2 : 1) * K * EC);
+    wt = take(EC * row);
+    z = take(backward ? depth * width * EC : 0);
+    gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
+    total = at;
+  }
+  template <class T>
+  size_t bytes(int EC) const {
+    return static_cast<size_t>(total) * sizeof(T) + (4 * static_cast<size_t>(EC) + 2) * sizeof(int);
+  }
+};
+
+// Width of the hidden-layer buffers: every hidden layer, and the last one's
+// gradient (K), fit.
+template <class R>
+FLASHTP_DEVICE int hidden_buffer_width(const ConvView<R>& cv) {
+  return cv.hidden.max_hidden > cv.K ? cv.hidden.max_hidden : cv.K;
+}
 
 // The chunk's edges in shared memory: edge id, centre atom i, sender atom j,
 // and its segments, the runs of edges with one centre (forward) or one sender
@@ -152,9 +189,21 @@ FLASHTP_DEVICE_ONLY void fill_zero(T (&a)[N]) {
   for (int i = 0; i < N; ++i) a[i] = T(0);
 }
 
+// Channels of a path per lane, U, in the forward or backward pass: the most
+// of 4, 2 and 1 for which the lane's arrays of the coupling C, counted in
+// 4-byte registers, stay within a budget that leaves the kernels' 128
+// registers a thread unspilled (from ptxas: the rest of a lane's state takes
+// about 40). Forward: x, the message sums and M; backward: x, dL/dx, dL/dm,
+// M and P.
+constexpr int kLaneWords = 72;
+template <class T, class C, bool backward>
+FLASHTP_DEVICE constexpr int lane_words(int U) {
+  return static_cast<int>(sizeof(T) / 4) *
+         (backward ? U * (2 * C::d1 + C::d3) + 2 * C::nnz : U * (C::d1 + C::d3) + C::nnz);
+}
 template <class T, class C, bool backward>
 FLASHTP_DEVICE constexpr int lane_channels() {
-  return lane_channels(static_cast<int>(sizeof(T) / 4), C::d1, C::d3, C::nnz, backward);
+  return lane_words<T, C, backward>(4) <= kLaneWords ? 4 : (lane_words<T, C, backward>(2) <= kLaneWords ? 2 : 1);
 }
 
 // A lane's share of a task: U channels (from `first`), and edge group
@@ -171,13 +220,12 @@ struct LaneShare {
 };
 
 // One task of the forward pass over the chunk: m_i += sum_e w_e TP(h_j, Y_e).
-// `strip`: the task's per-edge weights, strip[e * ld + c].
 template <class T, class C, int U>
-FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, const T* strip,
-                                      int ld, const T* h, int x_dim, T* message, int mid_dim) {
+FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, const T* wt, int ld,
+                                      const T* h, int x_dim, T* message, int mid_dim) {
   const LaneShare<U> lane(task[kTaskChannels]);
   const T* hx = h + task[kTaskX] + lane.channel() * C::d1;         // + j x_dim: the lane's channels of h_j
-  const T* w_e = strip + lane.first;                               // + e ld (padding: zero weights)
+  const T* w_e = wt + warp_id() * kTaskSlots + lane.first;         // + e ld (padding: zero weights)
   T* out = message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
@@ -198,17 +246,17 @@ FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, c
 
 // One task of the backward pass over the chunk (segments by sender j): with
 // g = dL/dm_i, adds dL/dh_j to partial, dL/dY_e (this warp's share) to gY,
-// and replaces w[e][s] in the task's strip by dL/dw[e][s]. The edges of a segment are
+// and replaces w[e][s] in wt by dL/dw[e][s]. The edges of a segment are
 // taken in rounds, one edge per group, so that the whole warp meets in the
 // dL/dY sums.
 template <class T, class C, int U, int EC>
-FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, T* strip, int ld,
+FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, T* wt, int ld,
                                        const T* h, int x_dim, const T* grad_message, int mid_dim, T* partial,
                                        int partial_dim, T* gY) {
   const LaneShare<U> lane(task[kTaskChannels]);
   const T* hx = h + task[kTaskX] + lane.channel() * C::d1;                   // + j x_dim
   const T* gm = grad_message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
-  T* w_e = strip + lane.first;                                               // + e ld (padding: zero weights)
+  T* w_e = wt + warp_id() * kTaskSlots + lane.first;                         // + e ld (padding: zero weights)
   T* gh = partial + task[kTaskPartial] + lane.channel() * C::d1;             // + j partial_dim
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
@@ -264,13 +312,14 @@ FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
   });
 }
 
-// strip[e][c] = sum_k aT[k][e] W[k][slot0 + c], c < 32: the chunk's per-edge
-// weights of the task with slots slot0 .. slot0 + 31, written by one warp
-// into its strip of wt (rows of `ld`). Starts and ends with a warp barrier
-// (the tensor cores write the columns of the warp's other lanes). `ahead`:
-// see warp_mma.
+// wt[e][c] = sum_k aT[k][e] W[k][q0 + c]: the chunk's per-edge weights of this
+// warp's slots q0 + c, c in [32 w, 32 w + 32) for warp w, so that each thread
+// then reads its own column. Starts and ends with a warp barrier (the tensor
+// cores write the columns of the warp's other lanes). `ahead`: see warp_mma.
 template <class T, class R, int EC, bool ahead>
-FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int slot0, T* strip, int ld) {
+FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int q0, T* wt, int ld) {
+  const int c0 = warp_id() * kWarpSize;
+  if (q0 + c0 >= cv.num_slots) return;  // slots come in whole warps
   sync_warp();
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
@@ -278,29 +327,29 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
       constexpr int MT = EC / kMmaRows, NT = kTaskSlots / kMmaCols;
       Accumulators<MT, NT> w;
       zero_accumulators(w);
-      warp_mma<ahead>(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, slot0 / 16}, w);
-      store_c(w, strip, ld);
+      warp_mma<ahead>(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, (q0 + c0) / 16}, w);
+      store_c(w, wt + c0, ld);
       sync_warp();
       return;
     }
   }
-  const int c = lane_id();
+  const int c = c0 + lane_id();
   T w[EC];
   FLASHTP_UNROLL
   for (int e = 0; e < EC; ++e) w[e] = T(0);
   for (int k = 0; k < cv.K; ++k) {
-    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + slot0 + c];
+    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + q0 + c];
     const T* a = aT + k * EC;
     FLASHTP_UNROLL
     for (int e = 0; e < EC; ++e) w[e] += a[e] * wk;
   }
   FLASHTP_UNROLL
-  for (int e = 0; e < EC; ++e) strip[e * ld + c] = w[e];
+  for (int e = 0; e < EC; ++e) wt[e * ld + c] = w[e];
   sync_warp();
 }
 
 // grad_a[e][k] += sum_c gw[e][c] W[k][q0 + c] over the pass's slots
-// (c < slots_here), gw = wt holding dL/dw (the pass's tasks' strips in order). Between block barriers; `scratch`
+// (c < slots_here), gw = wt holding dL/dw. Between block barriers; `scratch`
 // (EC x K) is free.
 template <class T, class R, int EC, int THREADS>
 FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const T* wt, int ld, int q0, int slots_here,
@@ -366,8 +415,8 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int* center, const int* neighbor,
     const T* vec, const T* h, T* message) {
   using R = real_t<T>;
-  const int ns = em.sh_size();
-  const ConvShared L(EC, THREADS / kWarpSize, THREADS / kWarpSize, em, cv, false, tensor_core_gemms<T>(cv));
+  const int ns = em.sh_size(), width = hidden_buffer_width(cv);
+  const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
@@ -377,14 +426,14 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.geo, sm + L.emb, sm + L.Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
-    T* strip = sm + L.wt + warp_id() * kTaskSlots;
-    for (int i = cv.forward_start[warp_id()]; i < cv.forward_start[warp_id() + 1]; ++i) {
-      const int t = cv.forward_tasks[i];
-      warp_slot_weights<T, R, EC, true>(cv, sm + L.aT, t * kTaskSlots, strip, L.row);
-      const int* task = cv.tasks + t * kTaskFields;
+    for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
+      warp_slot_weights<T, R, EC, true>(cv, sm + L.aT, q0, sm + L.wt, L.row);
+      const int s0 = q0 + warp_id() * kTaskSlots;
+      if (s0 >= cv.num_slots) continue;
+      const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
       dispatch_task<T, false>(task, [&](auto coupling, auto U) {
-        forward_task<T, decltype(coupling), decltype(U)::value>(task, edges, sm + L.Y, ns, strip, L.row, h, cv.x_dim,
-                                                                message, cv.mid_dim);
+        forward_task<T, decltype(coupling), decltype(U)::value>(task, edges, sm + L.Y, ns, sm + L.wt, L.row, h,
+                                                                cv.x_dim, message, cv.mid_dim);
       });
     }
     sync_block();
@@ -397,7 +446,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial, T* grad_vec) {
   using R = real_t<T>;
   const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
-  const ConvShared L(EC, THREADS / kWarpSize, cv.widest_pass, em, cv, true, tensor_core_gemms<T>(cv));
+  const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
   T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
@@ -413,24 +462,21 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
-    constexpr int WARPS = THREADS / kWarpSize;
-    for (int p = 0; p < cv.passes; ++p) {
-      const int first = cv.pass_first[p], w = warp_id();
-      for (int i = cv.backward_start[p * WARPS + w]; i < cv.backward_start[p * WARPS + w + 1]; ++i) {
-        const int t = cv.backward_tasks[i];
-        T* strip = wt + (t - first) * kTaskSlots;
-        warp_slot_weights<T, R, EC, false>(cv, aT, t * kTaskSlots, strip, L.row);  // loads ahead would spill here
-        const int* task = cv.tasks + t * kTaskFields;
+    for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
+      warp_slot_weights<T, R, EC, false>(cv, aT, q0, wt, L.row);  // loads ahead would spill here
+      const int s0 = q0 + warp_id() * kTaskSlots;
+      if (s0 < cv.num_slots) {
+        const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
         dispatch_task<T, true>(task, [&](auto coupling, auto U) {
-          backward_task<T, decltype(coupling), decltype(U)::value, EC>(task, edges, Y, ns, strip, L.row, h, cv.x_dim,
+          backward_task<T, decltype(coupling), decltype(U)::value, EC>(task, edges, Y, ns, wt, L.row, h, cv.x_dim,
                                                                        grad_message, cv.mid_dim, partial,
                                                                        cv.partial_dim, gY);
         });
       }
       sync_block();
       // dL/da[e][k] += sum over this pass's slots of dL/dw[e][s] W[k][s]
-      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, first * kTaskSlots,
-                                                   (cv.pass_first[p + 1] - first) * kTaskSlots, ping, pong);
+      const int slots_here = cv.num_slots - q0 < THREADS ? cv.num_slots - q0 : THREADS;
+      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, slots_here, ping, pong);
       sync_block();
     }
     // ping holds dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "cuda/conv_shared.hpp"
 #include "cuda/coupling_generated.hpp"
-#include "cuda/task_schedule.hpp"
 #include "cuda/tensor_cores.cuh"
 #include "error.hpp"
 
@@ -107,52 +105,8 @@ std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
 }
 }  // namespace
 
-// Orders the tasks (and their slots) as the schedule for `block` has them
-// and uploads the tasks and the schedule.
 template <class R>
-template <class Column>
-void DeviceModel<R>::schedule(const BlockShape& block, std::vector<int>& tasks, std::vector<Column>& column,
-                              ConvView<R>& view) {
-  const int n = static_cast<int>(tasks.size()) / kTaskFields;
-  std::vector<double> forward_cost(n), backward_cost(n);
-  for (int t = 0; t < n; ++t) {
-    const int* task = &tasks[static_cast<size_t>(t) * kTaskFields];
-    const CouplingShape& c = kCouplingShapes[task[kTaskCoupling]];
-    for (const bool backward : {false, true}) {
-      const int U = std::min(task[kTaskLaneChannels], lane_channels(block.words, c.d1, c.d3, c.nnz, backward));
-      (backward ? backward_cost : forward_cost)[t] = task_cost(c, U, block.edges, backward);
-    }
-  }
-  // backward passes up to 1.5x as wide as the block's warps, while two
-  // blocks still share a multiprocessor
-  const bool tensor_cores = std::is_same_v<R, float> && view.K % 16 == 0;
-  int width = block.warps;
-  for (int w = block.warps + block.warps / 2; w > block.warps && width == block.warps; --w)
-    if (ConvShared(block.edges, block.warps, w, embedding, view, true, tensor_cores).bytes(block.edges, 4 * block.words) <=
-        block.shared_bytes)
-      width = w;
-  const TaskSchedule s = schedule_tasks(forward_cost, backward_cost, block.warps, width);
-  std::vector<int> ordered_tasks;
-  std::vector<Column> ordered_column;
-  for (int t : s.order) {
-    ordered_tasks.insert(ordered_tasks.end(), tasks.begin() + t * kTaskFields, tasks.begin() + (t + 1) * kTaskFields);
-    ordered_column.insert(ordered_column.end(), column.begin() + t * kTaskSlots, column.begin() + (t + 1) * kTaskSlots);
-  }
-  tasks.swap(ordered_tasks);
-  column.swap(ordered_column);
-  view.tasks = upload(tasks);
-  view.warps = block.warps;
-  view.passes = static_cast<int>(s.pass_first.size()) - 1;
-  view.widest_pass = s.widest_pass;
-  view.forward_start = upload(s.forward_start);
-  view.forward_tasks = upload(s.forward_tasks);
-  view.pass_first = upload(s.pass_first);
-  view.backward_start = upload(s.backward_start);
-  view.backward_tasks = upload(s.backward_tasks);
-}
-
-template <class R>
-ConvView<R> DeviceModel<R>::convolution(const Convolution& conv, const BlockShape& block) {
+ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   ConvView<R> view;
   const int depth = static_cast<int>(conv.radial.weight.size());
   view.hidden = mlp(conv.radial, depth - 1);
@@ -200,7 +154,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv, const BlockShap
   }
   view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
   view.num_slots = static_cast<int>(column.size());
-  schedule(block, tasks, column, view);
+  view.tasks = upload(tasks);
 
   // last layer per slot, with alpha / denominator folded in
   const int K = view.K, S = view.num_slots;
@@ -285,7 +239,7 @@ GateView<R> DeviceModel<R>::gate(const Gate& def) {
 }
 
 template <class R>
-DeviceModel<R>::DeviceModel(const Model& model, const BlockShape& block) {
+DeviceModel<R>::DeviceModel(const Model& model) {
   if (model.lmax_sh > kMaxL) throw Error("CUDA engine: spherical harmonics up to l = " + std::to_string(kMaxL));
   embedding.num_basis = static_cast<int>(model.radial.frequency.size());
   embedding.frequency = upload(std::vector<R>(model.radial.frequency.begin(), model.radial.frequency.end()));
@@ -313,7 +267,7 @@ DeviceModel<R>::DeviceModel(const Model& model, const BlockShape& block) {
     for (const auto& s : l.self_connection) sc.push_back(&s);
     v.self_connection = linear(sc, false);
     v.self_connection_t = linear(sc, true);
-    v.conv = convolution(l.conv, block);
+    v.conv = convolution(l.conv);
     v.gate = gate(l.gate);
     v.dim_x = l.conv.in.dim();
     v.dim_mid = l.conv.mid.dim();

@@ -10,14 +10,6 @@
 
 namespace flashtp::cuda {
 
-// The fused convolution kernels' blocks, which the task schedule is made for
-// (task_schedule.hpp): warps, edges a chunk, 4-byte words a number, and the
-// shared memory a block may take with two blocks on each multiprocessor.
-struct BlockShape {
-  int warps, edges, words;
-  size_t shared_bytes;
-};
-
 template <class R>
 class DeviceModel {
  public:
@@ -28,7 +20,7 @@ class DeviceModel {
     int dim_x = 0, dim_mid = 0, dim_gate = 0, dim_out = 0;
   };
 
-  DeviceModel(const Model& model, const BlockShape& block);
+  explicit DeviceModel(const Model& model);
 
   EmbeddingView<R> embedding;
   const R* species_embedding = nullptr;  // [species][dim0]
@@ -46,9 +38,7 @@ class DeviceModel {
   const V* upload(const std::vector<V>& values);
   LinearView<R> linear(const std::vector<const Linear*>& variants, bool transpose);
   MlpView<R> mlp(const Mlp& def, int layers);
-  ConvView<R> convolution(const Convolution& conv, const BlockShape& block);
-  template <class Column>
-  void schedule(const BlockShape& block, std::vector<int>& tasks, std::vector<Column>& column, ConvView<R>& view);
+  ConvView<R> convolution(const Convolution& conv);
   GateView<R> gate(const Gate& def);
 
   std::vector<std::shared_ptr<void>> store_;  // owns every upload

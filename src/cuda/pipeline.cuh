@@ -40,9 +40,7 @@ class Pipeline final : public Evaluation<T> {
   using Output = PipelineOutput<T>;
   static constexpr int EC = KernelShape<T>::edges, THREADS = KernelShape<T>::threads;
 
-  explicit Pipeline(const Model& model)
-      : num_species_(model.num_species()),
-        dm_(model, BlockShape{THREADS / kWarpSize, EC, static_cast<int>(sizeof(T) / 4), shared_memory_sharing(2)}) {
+  explicit Pipeline(const Model& model) : num_species_(model.num_species()), dm_(model) {
     for (const auto& l : dm_.layers) {
       if (l.conv.K > THREADS)
         throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));
@@ -73,9 +71,9 @@ class Pipeline final : public Evaluation<T> {
 
  private:
   size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
-    const ConvShared s(EC, THREADS / kWarpSize, backward ? cv.widest_pass : THREADS / kWarpSize, dm_.embedding, cv,
-                       backward, tensor_core_gemms<T>(cv));
-    return s.bytes(EC, sizeof(T));
+    const ConvShared s(EC, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
+                       hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
+    return s.bytes<T>(EC);
   }
 
   // The graph's topology goes up only when it differs from the last one's

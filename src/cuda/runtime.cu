@@ -49,14 +49,6 @@ size_t shared_memory_limit() {
   return static_cast<size_t>(bytes);
 }
 
-size_t shared_memory_sharing(int blocks) {
-  int device = 0, per_sm = 0, reserved = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device), "shared memory");
-  check(cudaDeviceGetAttribute(&reserved, cudaDevAttrReservedSharedMemoryPerBlock, device), "shared memory");
-  return std::min(static_cast<size_t>(per_sm / blocks - reserved), shared_memory_limit());
-}
-
 void* device_malloc(size_t bytes) {
   void* p = nullptr;
   if (bytes == 0) return nullptr;

@@ -16,7 +16,6 @@ int device_count();
 void select_device(int index);  // the calling thread's current device
 std::string device_name();
 size_t shared_memory_limit();  // opt-in dynamic shared memory per block, bytes
-size_t shared_memory_sharing(int blocks);  // ... when `blocks` blocks share a multiprocessor
 
 void* device_malloc(size_t bytes);
 void device_free(void* p, size_t bytes);

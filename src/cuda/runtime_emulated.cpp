@@ -17,7 +17,6 @@ int device_count() { return 1; }
 void select_device(int) {}
 std::string device_name() { return "host emulator"; }
 size_t shared_memory_limit() { return 227 * 1024; }  // as on an H100
-size_t shared_memory_sharing(int blocks) { return 228 * 1024 / blocks - 1024; }
 
 void* device_malloc(size_t bytes) {
   if (bytes == 0) return nullptr;

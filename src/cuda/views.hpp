@@ -59,9 +59,8 @@ struct EmbeddingView {
 // path is padded to whole tasks of 32 slots, and a warp works on one task at
 // a time, so that a warp never mixes paths. Per task (channels u0 .. u0 + 31),
 // the fields of TaskField.
-// The tasks come in the order of their schedule (task_schedule.hpp), and so
-// do the slots: the last layer's weights are stored per slot, [K][slots] and
-// [slots][K], with each path's normalisation alpha and 1/denominator folded in.
+// The last layer's weights are stored per slot, [K][slots] and [slots][K],
+// with each path's normalisation alpha and 1/denominator folded in.
 // Backward: dL/dh_j is first summed per path into "partial" rows of width
 // partial_dim (path p at its own offset), then over the paths of each input
 // segment (path_sum): no two threads ever write the same number.
@@ -86,13 +85,6 @@ struct ConvView {
   const R* last_transpose = nullptr;  // [num_slots][K]
   const R* last_packed = nullptr;     // float, K a multiple of 16: both as PackedB (tensor_cores.cuh), or null
   const R* last_transpose_packed = nullptr;
-  // the schedule, for blocks of `warps` warps: forward, warp w takes tasks
-  // forward_tasks[forward_start[w] ..]; backward, pass p stages the per-edge
-  // weights of tasks pass_first[p] .. pass_first[p + 1] - 1 (at most
-  // widest_pass), warp w of it takes backward_tasks[backward_start[p warps + w] ..]
-  int warps = 0, passes = 0, widest_pass = 0;
-  const int *forward_start = nullptr, *forward_tasks = nullptr;
-  const int *pass_first = nullptr, *backward_start = nullptr, *backward_tasks = nullptr;
   const int* path_sum_start = nullptr;  // x_dim + 1
   const int* path_sum_index = nullptr;  // partial offsets to add for each x element
 };
