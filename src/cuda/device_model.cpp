@@ -97,10 +97,12 @@ MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
 
 namespace {
 // A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
-std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
-  std::vector<float> packed(2 * m.size());
+template <class R>
+std::vector<R> pack_b(const std::vector<R>& m, int rows, int cols) {
+  std::vector<R> packed(m.size());
   for (int k = 0; k < rows; ++k)
-    for (int n = 0; n < cols; ++n) PackedB::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
+    for (int n = 0; n < cols; ++n)
+      packed[static_cast<size_t>(PackedB::offset(k, n, rows))] = m[static_cast<size_t>(k) * cols + n];
   return packed;
 }
 }  // namespace
@@ -171,11 +173,9 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   }
   view.last = upload(w);
   view.last_transpose = upload(t);
-  if constexpr (std::is_same_v<R, float>) {
-    if (K % 16 == 0) {
-      view.last_packed = upload(pack_b(w, K, S));
-      view.last_transpose_packed = upload(pack_b(t, S, K));
-    }
+  if (std::is_same_v<R, float> && K % 16 == 0) {
+    view.last_packed = upload(pack_b(w, K, S));
+    view.last_transpose_packed = upload(pack_b(t, S, K));
   }
 
   // dL/dh[seg][u][i] = sum over the paths reading segment seg of partial[path][u][i]

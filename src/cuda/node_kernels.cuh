@@ -150,8 +150,8 @@ struct LinearWeights {
   const float* w;
   int ld, channels, cols;
   template <int NT>
-  FLASHTP_DEVICE_ONLY void fragments(int step, float (&hi)[NT][2], float (&lo)[NT][2]) const {
-    gather_b(*this, step, hi, lo);
+  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
+    gather_b(*this, step, b);
   }
   FLASHTP_DEVICE_ONLY float element(int u, int v) const { return u < channels && v < cols ? w[u * ld + v] : 0.0f; }
 };

@@ -13,15 +13,13 @@
 //   B: b[i] = B[t + 4 i][g],                      i < 2
 //   C: c[i] = C[g + 8 (i >> 1)][2 t + (i & 1)],   i < 4.
 // An operand is read through a source that knows its storage and gives both a
-// lane's fragments, split (the device), and single elements (everywhere else:
-// the host emulator, chips before Ampere, and tests of the layouts). Two
-// packed layouts hold operands already split, so that their fragments are
-// vector loads and no split is repeated:
-//   PackedA: a block's activations in shared memory, per (16-row tile,
-//     k-step) the 32 lanes' heads (4 each), then their tails;
+// lane's fragments (the device) and single elements (everywhere else: the
+// host emulator, chips before Ampere, and tests of the layouts). Two packed
+// layouts make fragments single vector loads:
+//   PackedA: a block's activations in shared memory, already split, per
+//     (16-row tile, k-step) the 32 lanes' heads (4 each), then their tails;
 //   PackedB: a weight matrix in global memory, per (pair of 8-column tiles,
-//     k-step) each lane's b[0], b[1] of both tiles as 4 consecutive heads,
-//     then the 32 lanes' tails likewise.
+//     k-step) each lane's b[0], b[1] of both tiles as 4 consecutive floats.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -66,8 +64,8 @@ FLASHTP_DEVICE Tf32Split tf32_split(float x) {
   return {hi, tf32_round(x - hi)};
 }
 
-// Fragments gathered element by element from any source with element(),
-// split as they are loaded.
+// Fragments gathered element by element from any source with element(): A's
+// split as they are loaded, B's raw.
 template <class Source>
 FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&hi)[4], float (&lo)[4]) {
   const int l = lane_id();
@@ -78,15 +76,12 @@ FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&h
   }
 }
 template <int NT, class Source>
-FLASHTP_DEVICE_ONLY void gather_b(const Source& B, int step, float (&hi)[NT][2], float (&lo)[NT][2]) {
+FLASHTP_DEVICE_ONLY void gather_b(const Source& B, int step, float (&b)[NT][2]) {
   const int l = lane_id();
   FLASHTP_UNROLL
   for (int t = 0; t < NT; ++t) {
     FLASHTP_UNROLL
-    for (int i = 0; i < 2; ++i) {
-      const Tf32Split s = tf32_split(B.element(kMmaDepth * step + b_row(l, i), kMmaCols * t + b_col(l, i)));
-      hi[t][i] = s.hi, lo[t][i] = s.lo;
-    }
+    for (int i = 0; i < 2; ++i) b[t][i] = B.element(kMmaDepth * step + b_row(l, i), kMmaCols * t + b_col(l, i));
   }
 }
 
@@ -105,8 +100,8 @@ struct RowMajorB {
   const float* p;
   int ld;
   template <int NT>
-  FLASHTP_DEVICE_ONLY void fragments(int step, float (&hi)[NT][2], float (&lo)[NT][2]) const {
-    gather_b(*this, step, hi, lo);
+  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
+    gather_b(*this, step, b);
   }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const { return p[static_cast<size_t>(k) * ld + n]; }
 };
@@ -142,42 +137,32 @@ struct PackedA {
   }
 };
 
-// A rows x N matrix (rows a multiple of 8, N of 16), split and packed for B
-// fragments: the head of element (k, n) at
-//   ((n / 16) (rows / 8) + k / 8) 256 + 4 lane + 2 ((n / 8) % 2) + element,
-// lane and element those of (k % 8, n % 8) in its tile; its tail 128 further.
-// A source reads the sub-matrix from k-step `step0` and column pair `pair0` on.
+// A rows x N matrix (rows a multiple of 8, N of 16) packed for B fragments:
+// element (k, n) at ((n / 16) (rows / 8) + k / 8) 128 + 4 lane + 2 ((n / 8) % 2)
+// + element, lane and element those of (k % 8, n % 8) in its tile. A source
+// reads the sub-matrix from k-step `step0` and column pair `pair0` on.
 struct PackedB {
-  static constexpr int kBlock = 2 * 4 * kWarpSize;
   FLASHTP_DEVICE static int64_t offset(int k, int n, int rows) {
     const int kk = k % kMmaDepth, nn = n % kMmaCols;
-    return (static_cast<int64_t>(n / 16) * (rows / kMmaDepth) + k / kMmaDepth) * kBlock + 4 * b_lane(kk, nn) +
+    return (static_cast<int64_t>(n / 16) * (rows / kMmaDepth) + k / kMmaDepth) * (4 * kWarpSize) + 4 * b_lane(kk, nn) +
            2 * (n / kMmaCols % 2) + b_element(kk, nn);
-  }
-  // p[offset(k, n)] = head, + 4 * kWarpSize: tail
-  FLASHTP_DEVICE static void store(float x, int k, int n, int rows, float* p) {
-    const Tf32Split s = tf32_split(x);
-    p[offset(k, n, rows)] = s.hi;
-    p[offset(k, n, rows) + 4 * kWarpSize] = s.lo;
   }
 
   const float* p;
   int rows, step0, pair0;
   template <int NT>
-  FLASHTP_DEVICE_ONLY void fragments(int step, float (&hi)[NT][2], float (&lo)[NT][2]) const {
+  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
     static_assert(NT % 2 == 0, "column tiles come in pairs");
     FLASHTP_UNROLL
     for (int q = 0; q < NT / 2; ++q) {
-      const float* block = p + (static_cast<int64_t>(pair0 + q) * (rows / kMmaDepth) + step0 + step) * kBlock;
-      const Pack<float, 4> h = *reinterpret_cast<const Pack<float, 4>*>(block + 4 * lane_id());
-      const Pack<float, 4> t = *reinterpret_cast<const Pack<float, 4>*>(block + 4 * kWarpSize + 4 * lane_id());
+      const int64_t block = (static_cast<int64_t>(pair0 + q) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize);
+      const Pack<float, 4> v = *reinterpret_cast<const Pack<float, 4>*>(p + block + 4 * lane_id());
       FLASHTP_UNROLL
-      for (int i = 0; i < 4; ++i) hi[2 * q + i / 2][i % 2] = h.v[i], lo[2 * q + i / 2][i % 2] = t.v[i];
+      for (int i = 0; i < 4; ++i) b[2 * q + i / 2][i % 2] = v.v[i];
     }
   }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const {
-    const int64_t at = offset(kMmaDepth * step0 + k, 16 * pair0 + n, rows);
-    return p[at] + p[at + 4 * kWarpSize];
+    return p[offset(kMmaDepth * step0 + k, 16 * pair0 + n, rows)];
   }
 };
 
@@ -244,27 +229,27 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const float (&a)[4], con
 enum class Sums { on_tensor_cores, rounded_per_step };
 
 // C += A B over `steps` k-steps of 8, for the warp's MT x NT tiles (all 32
-// lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources, which
-// give fragments split. With `ahead` each step's B fragments are loaded during
-// the step before (B is global memory; the 4 NT registers this takes are
-// worth it where nothing spills for them).
+// lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources. A's
+// fragments come split; B's are split here, and with `ahead` each step's are
+// loaded during the step before (B is global memory; the 2 NT registers this
+// takes are worth it where nothing spills for them).
 template <bool ahead = true, Sums sums = Sums::on_tensor_cores, int MT, int NT, class SourceA, class SourceB>
 FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B, Accumulators<MT, NT>& c) {
 #if defined(FLASHTP_TENSOR_CORES)
-  float next_hi[NT][2], next_lo[NT][2];
-  if (ahead && steps > 0) B.template fragments<NT>(0, next_hi, next_lo);
+  float b_next[NT][2];
+  if (ahead && steps > 0) B.template fragments<NT>(0, b_next);
   for (int s = 0; s < steps; ++s) {
     float a_hi[MT][4], a_lo[MT][4], b_hi[NT][2], b_lo[NT][2];
-    if (ahead) {
+    if (!ahead) B.template fragments<NT>(s, b_next);
+    FLASHTP_UNROLL
+    for (int n = 0; n < NT; ++n) {
       FLASHTP_UNROLL
-      for (int n = 0; n < NT; ++n) {
-        FLASHTP_UNROLL
-        for (int i = 0; i < 2; ++i) b_hi[n][i] = next_hi[n][i], b_lo[n][i] = next_lo[n][i];
+      for (int i = 0; i < 2; ++i) {
+        const Tf32Split x = tf32_split(b_next[n][i]);
+        b_hi[n][i] = x.hi, b_lo[n][i] = x.lo;
       }
-      if (s + 1 < steps) B.template fragments<NT>(s + 1, next_hi, next_lo);
-    } else {
-      B.template fragments<NT>(s, b_hi, b_lo);
     }
+    if (ahead && s + 1 < steps) B.template fragments<NT>(s + 1, b_next);
     FLASHTP_UNROLL
     for (int m = 0; m < MT; ++m) A.fragment(m, s, a_hi[m], a_lo[m]);
     FLASHTP_UNROLL

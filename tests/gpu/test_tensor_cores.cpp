@@ -59,15 +59,15 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
   constexpr int M = 32, K = 16, N = 32;
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> A(M * K), B(K * N), packed_a(2 * M * K), packed_b(2 * K * N);
+  std::vector<float> A(M * K), B(K * N), packed_a(2 * M * K), packed_b(K * N);
   for (auto& v : A) v = u(rng);
   for (auto& v : B) v = u(rng);
   for (int r = 0; r < M; ++r)
     for (int k = 0; k < K; ++k) PackedA::store(A[r * K + k], r, k, K, packed_a.data());
   for (int k = 0; k < K; ++k)
-    for (int n = 0; n < N; ++n) PackedB::store(B[k * N + n], k, n, K, packed_b.data());
+    for (int n = 0; n < N; ++n) packed_b[static_cast<size_t>(PackedB::offset(k, n, K))] = B[k * N + n];
 
-  // per lane: fragments (head + tail), of A's tiles x steps and B's steps x tiles
+  // per lane: A fragments (head + tail) of tiles x steps, B fragments of steps x tiles
   std::vector<float> a_packed(kWarpSize * 2 * 2 * 4), a_rows(a_packed.size());
   std::vector<float> b_packed(kWarpSize * 2 * 4 * 2), b_rows(b_packed.size());
   emulator::run(1, kWarpSize, 0, [&] {
@@ -81,13 +81,13 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
         for (int i = 0; i < 4; ++i) a_rows[((l * 2 + m) * 2 + s) * 4 + i] = hi[i] + lo[i];
       }
     for (int s = 0; s < 2; ++s) {
-      float hi[4][2], lo[4][2];
-      PackedB{packed_b.data(), K, 0, 0}.fragments<4>(s, hi, lo);
+      float b[4][2];
+      PackedB{packed_b.data(), K, 0, 0}.fragments<4>(s, b);
       for (int t = 0; t < 4; ++t)
-        for (int i = 0; i < 2; ++i) b_packed[((l * 2 + s) * 4 + t) * 2 + i] = hi[t][i] + lo[t][i];
-      RowMajorB{B.data(), N}.fragments<4>(s, hi, lo);
+        for (int i = 0; i < 2; ++i) b_packed[((l * 2 + s) * 4 + t) * 2 + i] = b[t][i];
+      RowMajorB{B.data(), N}.fragments<4>(s, b);
       for (int t = 0; t < 4; ++t)
-        for (int i = 0; i < 2; ++i) b_rows[((l * 2 + s) * 4 + t) * 2 + i] = hi[t][i] + lo[t][i];
+        for (int i = 0; i < 2; ++i) b_rows[((l * 2 + s) * 4 + t) * 2 + i] = b[t][i];
     }
   });
   for (int l = 0; l < kWarpSize; ++l) {
@@ -104,8 +104,8 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
         for (int i = 0; i < 2; ++i) {
           const float want = B[(8 * s + b_row(l, i)) * N + 8 * t + b_col(l, i)];
           const size_t at = ((l * 2 + s) * 4 + t) * 2 + i;
-          EXPECT_NEAR(b_packed[at], want, std::ldexp(std::fabs(want), -21)) << "lane " << l;
-          EXPECT_NEAR(b_rows[at], want, std::ldexp(std::fabs(want), -21)) << "lane " << l;
+          EXPECT_EQ(b_packed[at], want) << "lane " << l;
+          EXPECT_EQ(b_rows[at], want) << "lane " << l;
         }
   }
 }
