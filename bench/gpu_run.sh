@@ -63,7 +63,10 @@ run 100
 unfix nve
 run 50
 IN
-  "${run[@]}" "$LAMMPS_BUNDLE/bin/lmp" -in "$input" -log none >"$out/md_$1_$3.log" 2>&1
+  # LAMMPS sets OpenMP to 1 thread unless OMP_NUM_THREADS says otherwise: the
+  # graph is built on the cores each rank has
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(($(nproc) / $3))}" \
+    "${run[@]}" "$LAMMPS_BUNDLE/bin/lmp" -in "$input" -log none >"$out/md_$1_$3.log" 2>&1
   echo "MD $1 HfO2 x $2^3 on $3 rank(s):"
   grep -E "^(Loop time|Pair|Neigh) " "$out/md_$1_$3.log" | tail -6
 }
