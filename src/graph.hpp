@@ -28,6 +28,11 @@ struct Graph {
 
 // Throws flashtp::Error unless every edge vector is finite and nonzero (NaN
 // positions, atoms on top of each other): what every engine checks per step.
+// On OMP_NUM_THREADS threads, as is edge_vectors.
 void check_edge_vectors(const Graph& g);
+
+// The edge vectors as 3 numbers of T each (float or double), as the GPU takes them.
+template <class T>
+void edge_vectors(const Graph& g, std::vector<T>& out);
 
 }  // namespace flashtp

@@ -5,6 +5,7 @@
 #include "cuda/pipeline.hpp"
 #include "cuda/runtime.hpp"
 #include "error.hpp"
+#include "graph.hpp"
 
 namespace flashtp {
 namespace cuda {
@@ -34,9 +35,7 @@ class CudaEngine final : public Engine {
   CudaEngine(const Model& model, Precision precision) : pipeline_(make_evaluation<T>(model)), precision_(precision) {}
 
   Result compute(const Graph& graph, GhostExchange* ghosts) override {
-    vec_.resize(3 * size_t(graph.num_edges()));
-    for (int64_t e = 0; e < graph.num_edges(); ++e)
-      for (int a = 0; a < 3; ++a) vec_[3 * e + a] = T(graph.vec[e][a]);
+    edge_vectors(graph, vec_);
     return to_result<T>(pipeline_->run(graph, vec_, ghosts), graph.num_nodes);
   }
   Precision precision() const override { return precision_; }
