@@ -11,7 +11,8 @@
 # bench    HfO2 96 x n^3 for n = 2..7 (768 to 32,928 atoms), both models
 # scale    the largest HfO2 supercells that fit on the device
 # profile  per-kernel device time at the anchor sizes
-# ncu      Nsight Compute counters of the fused convolution kernels
+# ncu      Nsight Compute counters of the fused convolution kernels (the reports, and
+#          CSVs per CUDA source line and per SASS instruction)
 # lammps   pair_style flashtp on the GPU inside LAMMPS: flashtpplugin.so built
 #          against the LAMMPS in LAMMPS_BUNDLE (an unpacked bench/lammps_bundle.sh),
 #          the LAMMPS GPU tests (references, MPI ranks sharing the GPU, NVE), and
@@ -107,12 +108,14 @@ for stage in "${stages[@]}"; do
           --section LaunchStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
           --section WarpStateStats --section InstructionStats --section SourceCounters --metrics \
           sm__sass_thread_inst_executed_op_ffma_pred_on.sum,sm__sass_thread_inst_executed_op_fadd_pred_on.sum,sm__sass_thread_inst_executed_op_fmul_pred_on.sum,dram__bytes.sum,lts__t_bytes.sum,gpu__time_duration.sum \
-          -f -o "$out/ncu_$k" build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
-          --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_$k.run.log" 2>&1 || true
+          -f -o "$out/ncu_$k" build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" \
+          --name sevennet0_arch --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 \
+          >"$out/ncu_$k.run.log" 2>&1 || true
         ncu --import "$out/ncu_$k.ncu-rep" --page details >"$out/ncu_$k.log" 2>&1 || true
         # per source line and per SASS instruction: executed instructions and stall samples
-        ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source cuda >"$out/ncu_${k}_lines.csv" 2>&1 || true
-        ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source sass >"$out/ncu_${k}_sass.csv" 2>&1 || true
+        for src in cuda sass; do
+          ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source $src >"$out/ncu_${k}_$src.csv" 2>&1 || true
+        done
       done ;;
     lammps | lammps-md)
       [ -n "${LAMMPS_BUNDLE:-}" ] || { echo "lammps: set LAMMPS_BUNDLE (see bench/lammps_bundle.sh)" >&2; exit 2; }

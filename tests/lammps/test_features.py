@@ -36,9 +36,8 @@ for k in range(6):
 # press = (N k T + trace(W) / 3) / V at T = 0.
 checks.close("press", r.value("press"), (W[0] + W[1] + W[2]) / 3 / r.value("vol") * h.NKTV2P, 1e-6)
 
-# Non-consecutive, shuffled atom ids: same energy and the same force per atom,
-# with ids a little sparse (ghosts find their owners in a table by id) and
-# very sparse (in a hash map).
+# Non-consecutive, shuffled atom ids, from 1000 and from 1e8: same energy and
+# the same force per atom.
 data = open(os.path.join(args.reference, "structures", "bulk_rand_40.data")).read()
 head, atoms = data.split("Atoms # atomic\n\n")
 lines = [l.split() for l in atoms.strip().splitlines()]
