@@ -15,12 +15,15 @@
 //   block; each message entry has one writer.
 //
 // Backward (one block per tile of sender atoms, edges grouped by sender):
-//   the same per-edge recomputation, then per slot
+//   the same per-edge recomputation, then per share of a task (views.hpp:
+//   8 lanes x U channels, 4 edge groups, so a coupling dear in registers,
+//   U < 4, spreads over 4 / U warps), in passes of one share a warp, per slot
 //     dL/dh_j[u] += w[e] (M^T g_i[u]),  dL/dw[e] = h_j[u] . M^T g_i[u],
 //     dL/dY_e    += sum_ik C[i][.][k] P[i][k],  P = sum_u w[e] h_j[u] g_i[u]^T
 //                   (summed over a lane's channels, then over the lanes of
 //                   the edge's group, then over warps in a fixed order),
-//   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw),
+//   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw,
+//                 after each pass of one share a warp),
 //   float's two weight GEMMs on the tensor cores (tensor_cores.cuh) when K is
 //   a multiple of 16, the others as per-thread FMA loops,
 //   and back through the hidden layers and the geometry to dL/dr_e. Every
@@ -38,10 +41,22 @@
 
 namespace flashtp::cuda {
 
+// The chunk's edges in shared memory: edge id, centre atom i, sender atom j,
+// and its segments, the runs of edges with one centre (forward) or one sender
+// (backward): segment s is edges [segment[s], segment[s + 1]), s < *count.
+struct EdgeIndex {
+  int *id, *centre, *sender, *segment, *count;
+  FLASHTP_DEVICE static constexpr int ints(int EC) { return 4 * EC + 2; }
+  template <int EC>
+  FLASHTP_DEVICE static EdgeIndex at(void* p) {
+    int* a = static_cast<int*>(p);
+    return {a, a + EC, a + 2 * EC, a + 3 * EC, a + 4 * EC + 1};
+  }
+};
+
 // Shared memory of the fused kernels, in elements of T (then the chunk's
-// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last
-// hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
-// the tensor cores.
+// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last hidden activations a[e][k] are
+// aT[k][e], or PackedA (heads and tails) for the tensor cores.
 struct ConvShared {
   int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
@@ -67,7 +82,7 @@ struct ConvShared {
   }
   template <class T>
   size_t bytes(int EC) const {
-    return static_cast<size_t>(total) * sizeof(T) + (4 * static_cast<size_t>(EC) + 2) * sizeof(int);
+    return static_cast<size_t>(total) * sizeof(T) + static_cast<size_t>(EdgeIndex::ints(EC)) * sizeof(int);
   }
 };
 
@@ -77,18 +92,6 @@ template <class R>
 FLASHTP_DEVICE int hidden_buffer_width(const ConvView<R>& cv) {
   return cv.hidden.max_hidden > cv.K ? cv.hidden.max_hidden : cv.K;
 }
-
-// The chunk's edges in shared memory: edge id, centre atom i, sender atom j,
-// and its segments, the runs of edges with one centre (forward) or one sender
-// (backward): segment s is edges [segment[s], segment[s + 1]), s < *count.
-struct EdgeIndex {
-  int *id, *centre, *sender, *segment, *count;
-  template <int EC>
-  FLASHTP_DEVICE static EdgeIndex at(void* p) {
-    int* a = static_cast<int*>(p);
-    return {a, a + EC, a + 2 * EC, a + 3 * EC, a + 4 * EC + 1};
-  }
-};
 
 // Geometry and atoms of the chunk's edges e < n: edge first + e, or
 // order[first + e] when an order is given; segments by centre, or by sender
@@ -189,43 +192,38 @@ FLASHTP_DEVICE_ONLY void fill_zero(T (&a)[N]) {
   for (int i = 0; i < N; ++i) a[i] = T(0);
 }
 
-// Channels of a path per lane, U, in the forward or backward pass: the most
-// of 4, 2 and 1 for which the lane's arrays of the coupling C, counted in
-// 4-byte registers, stay within a budget that leaves the kernels' 128
-// registers a thread unspilled (from ptxas: the rest of a lane's state takes
-// about 40). Forward: x, the message sums and M; backward: x, dL/dx, dL/dm,
-// M and P.
-constexpr int kLaneWords = 72;
-template <class T, class C, bool backward>
-FLASHTP_DEVICE constexpr int lane_words(int U) {
-  return static_cast<int>(sizeof(T) / 4) *
-         (backward ? U * (2 * C::d1 + C::d3) + 2 * C::nnz : U * (C::d1 + C::d3) + C::nnz);
-}
+// Channels per lane of coupling C (views.hpp), for scalars T.
 template <class T, class C, bool backward>
 FLASHTP_DEVICE constexpr int lane_channels() {
-  return lane_words<T, C, backward>(4) <= kLaneWords ? 4 : (lane_words<T, C, backward>(2) <= kLaneWords ? 2 : 1);
+  return lane_channels(static_cast<int>(sizeof(T) / 4), C::d1, C::d3, C::nnz, backward);
 }
 
-// A lane's share of a task: U channels (from `first`), and edge group
-// `group` of the U groups of kTaskSlots / U lanes, which takes every U-th edge
-// of each segment: edges segment[s] + group + U r.
-template <int U>
+// A lane's part of a share of 32 / G lanes x U channels, from channel
+// `share_first` of the task: U channels from `first`, in the share's wt
+// columns from `column`, and edge group `group` of G, which takes every G-th
+// edge of each segment: edges segment[s] + group + G r. The forward takes
+// whole tasks (G = U), the backward the shares of views.hpp (G = kEdgeGroups).
+template <int U, int G>
 struct LaneShare {
-  static constexpr int lanes = kTaskSlots / U;  // per group
-  int group, first;
+  static constexpr int lanes = kWarpSize / G;  // per group
+  int group, first, column;
   bool active;  // first < the task's channels; padding lanes have zero weights
-  FLASHTP_DEVICE_ONLY explicit LaneShare(int channels)
-      : group(lane_id() / lanes), first(lane_id() % lanes * U), active(lane_id() % lanes * U < channels) {}
+  FLASHTP_DEVICE_ONLY LaneShare(int share_first, int channels)
+      : group(lane_id() / lanes),
+        first(share_first + lane_id() % lanes * U),
+        column(lane_id() % lanes * U),
+        active(first < channels) {}
   FLASHTP_DEVICE_ONLY int channel() const { return active ? first : 0; }  // padding lanes shadow channel 0
 };
 
-// One task of the forward pass over the chunk: m_i += sum_e w_e TP(h_j, Y_e).
+// One task of the forward pass over the chunk: m_i += sum_e w_e TP(h_j, Y_e),
+// the task's per-edge weights in wt's columns from 0.
 template <class T, class C, int U>
 FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, const T* wt, int ld,
                                       const T* h, int x_dim, T* message, int mid_dim) {
-  const LaneShare<U> lane(task[kTaskChannels]);
+  const LaneShare<U, U> lane(0, task[kTaskChannels]);
   const T* hx = h + task[kTaskX] + lane.channel() * C::d1;         // + j x_dim: the lane's channels of h_j
-  const T* w_e = wt + warp_id() * kTaskSlots + lane.first;         // + e ld (padding: zero weights)
+  const T* w_e = wt + lane.column;                                 // + e ld (padding: zero weights)
   T* out = message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
@@ -239,24 +237,24 @@ FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, c
       FLASHTP_UNROLL
       for (int u = 0; u < U; ++u) C::forward(x + u * C::d1, M, w[u], acc + u * C::d3);
     }
-    lanes_sum_add<U * C::d3, U, LaneShare<U>::lanes>(
+    lanes_sum_add<U * C::d3, U, LaneShare<U, U>::lanes>(
         acc, out + static_cast<size_t>(edges.centre[edges.segment[s]]) * mid_dim, lane.active);
   }
 }
 
-// One task of the backward pass over the chunk (segments by sender j): with
-// g = dL/dm_i, adds dL/dh_j to partial, dL/dY_e (this warp's share) to gY,
-// and replaces w[e][s] in wt by dL/dw[e][s]. The edges of a segment are
-// taken in rounds, one edge per group, so that the whole warp meets in the
-// dL/dY sums.
+// One share of a task in the backward pass over the chunk (segments by
+// sender j): with g = dL/dm_i, adds dL/dh_j to partial, dL/dY_e (this
+// warp's part) to gY, and replaces w[e][s] in wt's columns from 0 by
+// dL/dw[e][s]. The edges of a segment are taken in rounds, one edge per
+// group, so that the whole warp meets in the dL/dY sums.
 template <class T, class C, int U, int EC>
-FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, T* wt, int ld,
-                                       const T* h, int x_dim, const T* grad_message, int mid_dim, T* partial,
-                                       int partial_dim, T* gY) {
-  const LaneShare<U> lane(task[kTaskChannels]);
+FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const EdgeIndex& edges, const T* Y, int ns,
+                                       T* wt, int ld, const T* h, int x_dim, const T* grad_message, int mid_dim,
+                                       T* partial, int partial_dim, T* gY) {
+  const LaneShare<U, kEdgeGroups> lane(share[kShareFirst], task[kTaskChannels]);
   const T* hx = h + task[kTaskX] + lane.channel() * C::d1;                   // + j x_dim
   const T* gm = grad_message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
-  T* w_e = wt + warp_id() * kTaskSlots + lane.first;                         // + e ld (padding: zero weights)
+  T* w_e = wt + lane.column;                                                 // + e ld (padding: zero weights)
   T* gh = partial + task[kTaskPartial] + lane.channel() * C::d1;             // + j partial_dim
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
@@ -264,7 +262,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, 
     T x[U * C::d1], gx[U * C::d1];
     load_channels<U>(hx + j * x_dim, x);
     fill_zero(gx);
-    for (int base = edges.segment[s]; base < end; base += U) {
+    for (int base = edges.segment[s]; base < end; base += kEdgeGroups) {
       const int e = base + lane.group;
       const bool mine = e < end;
       T P[C::nnz];
@@ -286,16 +284,16 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const EdgeIndex& edges, 
         T gy[C::sh_dim];
         fill_zero(gy);
         C::sh_gradient(P, gy);
-        lanes_sum_add<C::sh_dim, LaneShare<U>::lanes, 1>(gy, gY + (warp_id() * EC + (mine ? e : 0)) * ns + C::sh_offset,
-                                                         mine);
+        lanes_sum_add<C::sh_dim, kShareLanes, 1>(gy, gY + (warp_id() * EC + (mine ? e : 0)) * ns + C::sh_offset, mine);
       }
     }
-    lanes_sum_add<U * C::d1, U, LaneShare<U>::lanes>(gx, gh + j * partial_dim, lane.active);
+    lanes_sum_add<U * C::d1, kEdgeGroups, kShareLanes>(gx, gh + j * partial_dim, lane.active);
   }
 }
 
 // Calls f(C{}, Channels<U>{}) with the coupling of the task and its lane
-// channels U, U = 1 when the path's rows are not aligned for more.
+// channels U: lane_channels, or 1 where the path's rows are not aligned for
+// more (as the host plans the shares: DeviceModel::plan_shares).
 template <int U>
 struct Channels {
   static constexpr int value = U;
@@ -312,40 +310,52 @@ FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
   });
 }
 
-// wt[e][c] = sum_k aT[k][e] W[k][q0 + c]: the chunk's per-edge weights of this
-// warp's slots q0 + c, c in [32 w, 32 w + 32) for warp w, so that each thread
-// then reads its own column. Starts and ends with a warp barrier (the tensor
-// cores write the columns of the warp's other lanes). `ahead`: see warp_mma.
-template <class T, class R, int EC, bool ahead>
-FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int q0, T* wt, int ld) {
-  const int c0 = warp_id() * kWarpSize;
-  if (q0 + c0 >= cv.num_slots) return;  // slots come in whole warps
+// The share's first slot.
+FLASHTP_DEVICE_ONLY int share_slot(const int* share) { return share[kShareTask] * kTaskSlots + share[kShareFirst]; }
+
+// wt[e][c] = sum_k aT[k][e] W[k][slot0 + c], c < 8 NT: a share's per-edge
+// weights, NT tiles of 8 slots, from slot0. Starts and ends with a warp
+// barrier (the tensor cores write the columns of the warp's other lanes).
+// `ahead`: see warp_mma.
+template <class T, class R, int EC, bool ahead, int NT>
+FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int slot0, T* wt, int ld) {
   sync_warp();
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
       static_assert(EC % kMmaRows == 0, "tensor-core tiles are 16 edges");
-      constexpr int MT = EC / kMmaRows, NT = kTaskSlots / kMmaCols;
-      Accumulators<MT, NT> w;
+      Accumulators<EC / kMmaRows, NT> w;
       zero_accumulators(w);
-      warp_mma<ahead>(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, (q0 + c0) / 16}, w);
-      store_c(w, wt + c0, ld);
+      warp_mma<ahead>(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, slot0 / kMmaCols}, w);
+      store_c(w, wt, ld);
       sync_warp();
       return;
     }
   }
-  const int c = c0 + lane_id();
-  T w[EC];
+  // lane: column c and every G-th edge from g
+  constexpr int G = kWarpSize / (kMmaCols * NT);
+  const int c = lane_id() % (kMmaCols * NT), g = lane_id() / (kMmaCols * NT);
+  T w[EC / G];
   FLASHTP_UNROLL
-  for (int e = 0; e < EC; ++e) w[e] = T(0);
+  for (int r = 0; r < EC / G; ++r) w[r] = T(0);
   for (int k = 0; k < cv.K; ++k) {
-    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + q0 + c];
-    const T* a = aT + k * EC;
+    const R wk = cv.last[static_cast<size_t>(k) * cv.num_slots + slot0 + c];
+    const T* a = aT + k * EC + g;
     FLASHTP_UNROLL
-    for (int e = 0; e < EC; ++e) w[e] += a[e] * wk;
+    for (int r = 0; r < EC / G; ++r) w[r] += a[G * r] * wk;
   }
   FLASHTP_UNROLL
-  for (int e = 0; e < EC; ++e) wt[e * ld + c] = w[e];
+  for (int r = 0; r < EC / G; ++r) wt[(g + G * r) * ld + c] = w[r];
   sync_warp();
+}
+template <class T, class R, int EC, bool ahead>
+FLASHTP_DEVICE_ONLY void share_weights(const ConvView<R>& cv, const T* aT, const int* share, T* wt, int ld) {
+  static_assert(kShareLanes == kMmaCols, "a share of U channels a lane has U tiles of slots");
+  const int slot0 = share_slot(share);
+  switch (share[kShareWidth] / kMmaCols) {
+    case 4: return warp_slot_weights<T, R, EC, ahead, 4>(cv, aT, slot0, wt, ld);
+    case 2: return warp_slot_weights<T, R, EC, ahead, 2>(cv, aT, slot0, wt, ld);
+    default: return warp_slot_weights<T, R, EC, ahead, 1>(cv, aT, slot0, wt, ld);
+  }
 }
 
 // grad_a[e][k] += sum_c gw[e][c] W[k][q0 + c] over the pass's slots
@@ -375,7 +385,7 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
           zero_accumulators(g);
         }
         warp_mma<false>(s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld},
-                        PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, pair}, g);
+                        PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, 2 * pair}, g);
         store_c(g, out, K);
       }
       if (halves == 2) {
@@ -426,14 +436,14 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.geo, sm + L.emb, sm + L.Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
-    for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      warp_slot_weights<T, R, EC, true>(cv, sm + L.aT, q0, sm + L.wt, L.row);
-      const int s0 = q0 + warp_id() * kTaskSlots;
-      if (s0 >= cv.num_slots) continue;
-      const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
+    // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns of wt
+    T* wt = sm + L.wt + warp_id() * kTaskSlots;
+    for (int t = warp_id(); t < cv.num_slots / kTaskSlots; t += THREADS / kWarpSize) {
+      const int* task = cv.tasks + t * kTaskFields;
+      warp_slot_weights<T, R, EC, true, kTaskSlots / kMmaCols>(cv, sm + L.aT, t * kTaskSlots, wt, L.row);
       dispatch_task<T, false>(task, [&](auto coupling, auto U) {
-        forward_task<T, decltype(coupling), decltype(U)::value>(task, edges, sm + L.Y, ns, sm + L.wt, L.row, h,
-                                                                cv.x_dim, message, cv.mid_dim);
+        forward_task<T, decltype(coupling), decltype(U)::value>(task, edges, sm + L.Y, ns, wt, L.row, h, cv.x_dim,
+                                                                message, cv.mid_dim);
       });
     }
     sync_block();
@@ -462,21 +472,29 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
-    for (int q0 = 0; q0 < cv.num_slots; q0 += THREADS) {
-      warp_slot_weights<T, R, EC, false>(cv, aT, q0, wt, L.row);  // loads ahead would spill here
-      const int s0 = q0 + warp_id() * kTaskSlots;
-      if (s0 < cv.num_slots) {
-        const int* task = cv.tasks + s0 / kTaskSlots * kTaskFields;
-        dispatch_task<T, true>(task, [&](auto coupling, auto U) {
-          backward_task<T, decltype(coupling), decltype(U)::value, EC>(task, edges, Y, ns, wt, L.row, h, cv.x_dim,
-                                                                       grad_message, cv.mid_dim, partial,
-                                                                       cv.partial_dim, gY);
-        });
+    // passes of one share a warp; a pass's slots [q0, q1) are wt's columns
+    constexpr int WARPS = THREADS / kWarpSize;
+    for (int p0 = 0; p0 < cv.num_shares; p0 += WARPS) {
+      const int p1 = cv.num_shares - p0 < WARPS ? cv.num_shares : p0 + WARPS;
+      const int* last = cv.shares + (p1 - 1) * kShareFields;
+      const int q0 = share_slot(cv.shares + p0 * kShareFields), q1 = share_slot(last) + last[kShareWidth];
+      if (p0 + warp_id() < p1) {
+        const int* share = cv.shares + (p0 + warp_id()) * kShareFields;
+        const int* task = cv.tasks + share[kShareTask] * kTaskFields;
+        T* columns = wt + share_slot(share) - q0;
+        share_weights<T, R, EC, false>(cv, aT, share, columns, L.row);  // loads ahead would spill here
+        // a share of padding keeps w: zero, as its dL/dw would be
+        if (share[kShareFirst] < task[kTaskChannels]) {
+          dispatch_task<T, true>(task, [&](auto coupling, auto U) {
+            backward_task<T, decltype(coupling), decltype(U)::value, EC>(task, share, edges, Y, ns, columns, L.row,
+                                                                         h, cv.x_dim, grad_message, cv.mid_dim,
+                                                                         partial, cv.partial_dim, gY);
+          });
+        }
       }
       sync_block();
       // dL/da[e][k] += sum over this pass's slots of dL/dw[e][s] W[k][s]
-      const int slots_here = cv.num_slots - q0 < THREADS ? cv.num_slots - q0 : THREADS;
-      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, slots_here, ping, pong);
+      weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, q1 - q0, ping, pong);
       sync_block();
     }
     // ping holds dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order

@@ -107,6 +107,24 @@ std::vector<R> pack_b(const std::vector<R>& m, int rows, int cols) {
 }
 }  // namespace
 
+// Each task's shares in the backward pass (views.hpp), in task order (a
+// pass's slots are then one range), for scalars of scalar_words_ registers.
+// (Ordered dearest first, by an estimate of a lane's instructions per edge,
+// the passes were no faster on an H200: sevennet0_arch's backward 3% slower.)
+template <class R>
+std::vector<int> DeviceModel<R>::plan_shares(const std::vector<int>& tasks) const {
+  std::vector<int> shares;
+  for (size_t t = 0; t < tasks.size() / kTaskFields; ++t) {
+    const int* task = &tasks[t * kTaskFields];
+    const CouplingShape c = coupling_shape(task[kTaskCoupling]);
+    const int most = lane_channels(scalar_words_, c.d1, c.d3, c.nnz, true);
+    const int width = kShareLanes * (task[kTaskLaneChannels] >= most ? most : 1);
+    for (int first = 0; first < kTaskSlots; first += width)
+      shares.insert(shares.end(), {static_cast<int>(t), first, width});
+  }
+  return shares;
+}
+
 template <class R>
 ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   ConvView<R> view;
@@ -157,6 +175,9 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
   view.num_slots = static_cast<int>(column.size());
   view.tasks = upload(tasks);
+  const auto shares = plan_shares(tasks);
+  view.shares = upload(shares);
+  view.num_shares = static_cast<int>(shares.size()) / kShareFields;
 
   // last layer per slot, with alpha / denominator folded in
   const int K = view.K, S = view.num_slots;
@@ -239,7 +260,7 @@ GateView<R> DeviceModel<R>::gate(const Gate& def) {
 }
 
 template <class R>
-DeviceModel<R>::DeviceModel(const Model& model) {
+DeviceModel<R>::DeviceModel(const Model& model, int scalar_words) : scalar_words_(scalar_words) {
   if (model.lmax_sh > kMaxL) throw Error("CUDA engine: spherical harmonics up to l = " + std::to_string(kMaxL));
   embedding.num_basis = static_cast<int>(model.radial.frequency.size());
   embedding.frequency = upload(std::vector<R>(model.radial.frequency.begin(), model.radial.frequency.end()));

@@ -20,7 +20,9 @@ class DeviceModel {
     int dim_x = 0, dim_mid = 0, dim_gate = 0, dim_out = 0;
   };
 
-  explicit DeviceModel(const Model& model);
+  // scalar_words: 4-byte registers of the kernels' scalar (float 1, double and
+  // dual float 2, dual double 4), which sets how tasks split into shares
+  DeviceModel(const Model& model, int scalar_words);
 
   EmbeddingView<R> embedding;
   const R* species_embedding = nullptr;  // [species][dim0]
@@ -39,8 +41,10 @@ class DeviceModel {
   LinearView<R> linear(const std::vector<const Linear*>& variants, bool transpose);
   MlpView<R> mlp(const Mlp& def, int layers);
   ConvView<R> convolution(const Convolution& conv);
+  std::vector<int> plan_shares(const std::vector<int>& tasks) const;
   GateView<R> gate(const Gate& def);
 
+  int scalar_words_;
   std::vector<std::shared_ptr<void>> store_;  // owns every upload
 };
 

@@ -40,7 +40,8 @@ class Pipeline final : public Evaluation<T> {
   using Output = PipelineOutput<T>;
   static constexpr int EC = KernelShape<T>::edges, THREADS = KernelShape<T>::threads;
 
-  explicit Pipeline(const Model& model) : num_species_(model.num_species()), dm_(model) {
+  explicit Pipeline(const Model& model)
+      : num_species_(model.num_species()), dm_(model, static_cast<int>(sizeof(T) / 4)) {
     for (const auto& l : dm_.layers) {
       if (l.conv.K > THREADS)
         throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));

@@ -140,7 +140,8 @@ struct PackedA {
 // A rows x N matrix (rows a multiple of 8, N of 16) packed for B fragments:
 // element (k, n) at ((n / 16) (rows / 8) + k / 8) 128 + 4 lane + 2 ((n / 8) % 2)
 // + element, lane and element those of (k % 8, n % 8) in its tile. A source
-// reads the sub-matrix from k-step `step0` and column pair `pair0` on.
+// reads the sub-matrix from k-step `step0` and 8-column tile `tile0` on (an
+// even tile when it reads pairs of tiles, NT even).
 struct PackedB {
   FLASHTP_DEVICE static int64_t offset(int k, int n, int rows) {
     const int kk = k % kMmaDepth, nn = n % kMmaCols;
@@ -149,20 +150,21 @@ struct PackedB {
   }
 
   const float* p;
-  int rows, step0, pair0;
+  int rows, step0, tile0;
   template <int NT>
   FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
-    static_assert(NT % 2 == 0, "column tiles come in pairs");
+    constexpr int V = NT % 2 == 0 ? 4 : 2;  // floats a load: both tiles of a pair, or one
     FLASHTP_UNROLL
-    for (int q = 0; q < NT / 2; ++q) {
-      const int64_t block = (static_cast<int64_t>(pair0 + q) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize);
-      const Pack<float, 4> v = *reinterpret_cast<const Pack<float, 4>*>(p + block + 4 * lane_id());
+    for (int t = 0; t < NT; t += V / 2) {
+      const int tile = tile0 + t;
+      const int64_t block = (static_cast<int64_t>(tile / 2) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize);
+      const Pack<float, V> v = *reinterpret_cast<const Pack<float, V>*>(p + block + 4 * lane_id() + 2 * (tile % 2));
       FLASHTP_UNROLL
-      for (int i = 0; i < 4; ++i) b[2 * q + i / 2][i % 2] = v.v[i];
+      for (int i = 0; i < V; ++i) b[t + i / 2][i % 2] = v.v[i];
     }
   }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const {
-    return p[offset(kMmaDepth * step0 + k, 16 * pair0 + n, rows)];
+    return p[offset(kMmaDepth * step0 + k, kMmaCols * tile0 + n, rows)];
   }
 };
 

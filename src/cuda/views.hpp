@@ -56,9 +56,16 @@ struct EmbeddingView {
 
 // The convolution of one layer, laid out for the fused kernels. Columns of
 // the radial MLP's last layer (one per path and channel u) are "slots"; each
-// path is padded to whole tasks of 32 slots, and a warp works on one task at
-// a time, so that a warp never mixes paths. Per task (channels u0 .. u0 + 31),
-// the fields of TaskField.
+// path is padded to whole tasks of 32 slots. Per task (channels u0 .. u0 + 31),
+// the fields of TaskField. A warp works on one task at a time in the forward
+// pass, and on one share of a task in the backward (so that a warp never
+// mixes paths): kShareLanes lanes of U channels each, times kEdgeGroups
+// groups of lanes that take every kEdgeGroups-th edge; a task of 32 channels
+// is 4 / U shares. U, the channels a lane computes at once, is the most of 4,
+// 2 and 1 for which the lane's arrays of the coupling stay within kLaneWords
+// registers (lane_channels), so the couplings dear in registers get the
+// smaller shares, and a backward pass, which waits for its slowest warp,
+// waits less.
 // The last layer's weights are stored per slot, [K][slots] and [slots][K],
 // with each path's normalisation alpha and 1/denominator folded in.
 // Backward: dL/dh_j is first summed per path into "partial" rows of width
@@ -74,11 +81,37 @@ enum TaskField : int {
   kTaskPartial,       // offset in the partial gradient rows: + u0 d1
   kTaskFields
 };
+constexpr int kShareLanes = 8, kEdgeGroups = 4;
+enum ShareField : int {
+  kShareTask,   // index of the task
+  kShareFirst,  // its first channel in the task, a multiple of kShareLanes U
+  kShareWidth,  // its channels (padding included) and slots: kShareLanes U
+  kShareFields
+};
+
+// Channels per lane, U, in the forward or backward pass, for a scalar of
+// `words` 4-byte registers: the lane's arrays of the coupling C (x, the
+// message sums and M forward; x, dL/dx, dL/dm, M and P backward) within a
+// budget that leaves the kernels' 128 registers a thread unspilled (from
+// ptxas: the rest of a lane's state takes about 40). Tasks whose rows are
+// not aligned for that many (kTaskLaneChannels) take U = 1.
+constexpr int kLaneWords = 72;
+FLASHTP_DEVICE constexpr int lane_words(int words, int d1, int d3, int nnz, int U, bool backward) {
+  return words * (backward ? U * (2 * d1 + d3) + 2 * nnz : U * (d1 + d3) + nnz);
+}
+FLASHTP_DEVICE constexpr int lane_channels(int words, int d1, int d3, int nnz, bool backward) {
+  return lane_words(words, d1, d3, nnz, 4, backward) <= kLaneWords
+             ? 4
+             : (lane_words(words, d1, d3, nnz, 2, backward) <= kLaneWords ? 2 : 1);
+}
+
 template <class R>
 struct ConvView {
   int x_dim = 0, mid_dim = 0, partial_dim = 0;
   int num_slots = 0;             // kTaskSlots per task
   const int* tasks = nullptr;
+  const int* shares = nullptr;  // the backward's, kShareFields each, in task order
+  int num_shares = 0;
   MlpView<R> hidden;  // radial MLP up to its last hidden layer
   int K = 0;          // width of the last hidden layer (or the basis, if no hidden layer)
   const R* last = nullptr;            // [K][num_slots]

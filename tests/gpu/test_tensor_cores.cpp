@@ -110,6 +110,38 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
   }
 }
 
+// PackedB from any k-step and 8-column tile: single tiles (a share of 8
+// slots, loads of 2) and pairs (loads of 4) hold B's entries.
+TEST(TensorCores, PackedBFromAnyTile) {
+  constexpr int K = 24, N = 64;
+  std::vector<float> B(K * N), packed(K * N);
+  for (int i = 0; i < K * N; ++i) B[i] = static_cast<float>(i);
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n) packed[static_cast<size_t>(PackedB::offset(k, n, K))] = B[k * N + n];
+  std::vector<float> one(kWarpSize * 8 * 2), two(kWarpSize * 4 * 2 * 2);
+  emulator::run(1, kWarpSize, 0, [&] {
+    const int l = lane_id();
+    for (int tile = 0; tile < 8; ++tile) {
+      float b[1][2];
+      PackedB{packed.data(), K, 1, tile}.fragments<1>(1, b);  // k-step 2
+      for (int i = 0; i < 2; ++i) one[(l * 8 + tile) * 2 + i] = b[0][i];
+    }
+    for (int pair = 0; pair < 4; ++pair) {
+      float b[2][2];
+      PackedB{packed.data(), K, 2, 2 * pair}.fragments<2>(0, b);  // k-step 2
+      for (int t = 0; t < 2; ++t)
+        for (int i = 0; i < 2; ++i) two[((l * 4 + pair) * 2 + t) * 2 + i] = b[t][i];
+    }
+  });
+  for (int l = 0; l < kWarpSize; ++l)
+    for (int tile = 0; tile < 8; ++tile)
+      for (int i = 0; i < 2; ++i) {
+        const float want = B[(16 + b_row(l, i)) * N + 8 * tile + b_col(l, i)];
+        EXPECT_EQ(one[(l * 8 + tile) * 2 + i], want) << "lane " << l << ", tile " << tile;
+        EXPECT_EQ(two[((l * 4 + tile / 2) * 2 + tile % 2) * 2 + i], want) << "lane " << l << ", tile " << tile;
+      }
+}
+
 // C through store_c and load_c: element i of lane l lands at (c_row, c_col).
 TEST(TensorCores, AccumulatorsLandWhereTheMapsSay) {
   constexpr int ld = 40;  // a row longer than the block, as the kernels' padded rows
