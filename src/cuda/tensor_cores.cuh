@@ -153,14 +153,23 @@ struct PackedB {
   int rows, step0, tile0;
   template <int NT>
   FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
-    constexpr int V = NT % 2 == 0 ? 4 : 2;  // floats a load: both tiles of a pair, or one
-    FLASHTP_UNROLL
-    for (int t = 0; t < NT; t += V / 2) {
-      const int tile = tile0 + t;
-      const int64_t block = (static_cast<int64_t>(tile / 2) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize);
-      const Pack<float, V> v = *reinterpret_cast<const Pack<float, V>*>(p + block + 4 * lane_id() + 2 * (tile % 2));
+    auto block = [&](int pair) {
+      return p + (static_cast<int64_t>(pair) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize) + 4 * lane_id();
+    };
+    if constexpr (NT % 2 == 0) {  // both tiles of a pair, one load
       FLASHTP_UNROLL
-      for (int i = 0; i < V; ++i) b[t + i / 2][i % 2] = v.v[i];
+      for (int q = 0; q < NT / 2; ++q) {
+        const Pack<float, 4> v = *reinterpret_cast<const Pack<float, 4>*>(block(tile0 / 2 + q));
+        FLASHTP_UNROLL
+        for (int i = 0; i < 4; ++i) b[2 * q + i / 2][i % 2] = v.v[i];
+      }
+    } else {  // one tile a load
+      FLASHTP_UNROLL
+      for (int t = 0; t < NT; ++t) {
+        const int tile = tile0 + t;
+        const Pack<float, 2> v = *reinterpret_cast<const Pack<float, 2>*>(block(tile / 2) + 2 * (tile % 2));
+        b[t][0] = v.v[0], b[t][1] = v.v[1];
+      }
     }
   }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const {
