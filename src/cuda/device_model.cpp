@@ -110,7 +110,7 @@ std::vector<R> pack_b(const std::vector<R>& m, int rows, int cols) {
 // Each task's shares in the backward pass (views.hpp), in task order (a
 // pass's slots are then one range), for scalars of scalar_words_ registers.
 // (Ordered dearest first, by an estimate of a lane's instructions per edge,
-// the passes were no faster on an H200: sevennet0_arch's backward 3% slower.)
+// the passes were no faster on an H200: sevennet0_arch's backward ~4% slower.)
 template <class R>
 std::vector<int> DeviceModel<R>::plan_shares(const std::vector<int>& tasks) const {
   std::vector<int> shares;
