@@ -20,8 +20,8 @@ class DeviceModel {
     int dim_x = 0, dim_mid = 0, dim_gate = 0, dim_out = 0;
   };
 
-  // scalar_words: 4-byte registers of the kernels' scalar (float 1, double and
-  // dual float 2, dual double 4), which sets how tasks split into shares
+  // scalar_words: 4-byte registers of the kernels' scalar (float 1, double 2,
+  // dual double 4), which sets how tasks split into shares
   DeviceModel(const Model& model, int scalar_words);
 
   EmbeddingView<R> embedding;
