@@ -44,6 +44,8 @@ TEST(LaneSums, EverySetSummedOnce) {
   check_lane_sums<3, 2, 16>(true);   // U = 2 channels... fewer values than lanes
   check_lane_sums<14, 2, 16>(true);  // ... more values than lanes
   check_lane_sums<36, 4, 8>(true);   // U = 4 channels of l = 4
+  check_lane_sums<5, 4, 8>(true);    // a backward share's dL/dh, U = 1 channel of l = 2, over 4 groups
+  check_lane_sums<9, 8, 1>(true);    // its dL/dY of an l = 4 block over 8 lanes: more values than lanes
 }
 
 TEST(LaneSums, NothingWrittenWithoutWrite) {
