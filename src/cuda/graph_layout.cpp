@@ -4,6 +4,8 @@
 #include <limits>
 #include <numeric>
 
+#include <omp.h>
+
 #include "error.hpp"
 
 namespace flashtp::cuda {
@@ -35,15 +37,40 @@ void tiles_of(const std::vector<int64_t>& start, int64_t target, std::vector<int
 
 void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out) {
   validate(g, num_species, have_ghost_exchange);
-  // A counting sort by sender, stable: sender_start[j] serves as sender j's
-  // cursor while the edges are placed, which moves each entry to where the
-  // next one started; shifting back by one restores the offsets.
+  // A counting sort by sender, stable, on OpenMP threads (an MD step lays out
+  // a new graph): thread t counts, then places, the edges of its own run of
+  // senders, reading every edge in order, so each sender's edges keep edge
+  // order and no two threads write one number; the runs of the placement
+  // hold about E / T edges each. sender_start[j] serves as sender j's cursor
+  // while the edges are placed, which moves each entry to where the next one
+  // started; shifting back by one restores the offsets.
   std::vector<int64_t>& start = out.sender_start;
+  const int64_t E = g.num_edges();
   start.assign(g.num_nodes + 1, 0);
-  for (int j : g.neighbor) ++start[j + 1];
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  out.sender_edges.resize(g.num_edges());
-  for (int64_t e = 0; e < g.num_edges(); ++e) out.sender_edges[start[g.neighbor[e]]++] = e;
+  out.sender_edges.resize(E);
+  std::vector<int> first_sender;  // thread t places senders [first_sender[t], first_sender[t + 1])
+#pragma omp parallel
+  {
+    const int T = omp_get_num_threads(), t = omp_get_thread_num();
+    const int j0 = static_cast<int>(int64_t{g.num_nodes} * t / T);
+    const int j1 = static_cast<int>(int64_t{g.num_nodes} * (t + 1) / T);
+    for (int j : g.neighbor)
+      if (j >= j0 && j < j1) ++start[j + 1];
+#pragma omp barrier
+#pragma omp single
+    {
+      std::partial_sum(start.begin(), start.end(), start.begin());
+      first_sender.resize(T + 1);
+      for (int k = 0; k <= T; ++k)
+        first_sender[k] = static_cast<int>(std::lower_bound(start.begin(), start.end() - 1, E * k / T) - start.begin());
+      first_sender[T] = g.num_nodes;
+    }  // (a barrier)
+    const int s0 = first_sender[t], s1 = first_sender[t + 1];
+    for (int64_t e = 0; e < E; ++e) {
+      const int j = g.neighbor[e];
+      if (j >= s0 && j < s1) out.sender_edges[start[j]++] = e;
+    }
+  }
   std::copy_backward(start.begin(), start.end() - 1, start.end());
   start[0] = 0;
   tiles_of(g.centre_start, tile_edges, out.centre_tiles);

@@ -1,0 +1,70 @@
+// layout_graph (src/cuda/graph_layout.cpp): the edges grouped by sender, each
+// sender's in edge order, whatever the number of OpenMP threads; the tiles
+// cut at atom boundaries.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "cuda/graph_layout.hpp"
+
+namespace flashtp::cuda {
+namespace {
+
+// A graph of n atoms and ghosts with random senders, a few edges per centre
+// (some none), and some nodes that send nothing.
+Graph random_graph(int n, int ghosts, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> degree(0, 40), sender(0, n + ghosts - 1);
+  Graph g;
+  g.num_local = n;
+  g.num_nodes = n + ghosts;
+  g.species.assign(g.num_nodes, 0);
+  g.centre_start.push_back(0);
+  for (int i = 0; i < n; ++i) {
+    for (int k = degree(rng); k > 0; --k) {
+      g.center.push_back(i);
+      g.neighbor.push_back(sender(rng) % (i % 7 == 0 ? 5 : g.num_nodes));  // crowd a few senders
+      g.vec.push_back({1.0, 0.5, -0.25});
+    }
+    g.centre_start.push_back(g.num_edges());
+  }
+  return g;
+}
+
+TEST(GraphLayout, EdgesGroupedBySenderInEdgeOrderOnAnyThreads) {
+  const Graph g = random_graph(3000, 700, 5);
+  std::vector<std::vector<int64_t>> by_sender(g.num_nodes);
+  for (int64_t e = 0; e < g.num_edges(); ++e) by_sender[g.neighbor[e]].push_back(e);
+
+  const int threads = omp_get_max_threads();
+  for (const int T : {1, 2, 3, 8}) {
+    omp_set_num_threads(T);
+    GraphLayout layout;
+    layout_graph(g, 1, true, 256, layout);
+    ASSERT_EQ(layout.sender_start.size(), static_cast<size_t>(g.num_nodes + 1));
+    ASSERT_EQ(layout.sender_edges.size(), static_cast<size_t>(g.num_edges()));
+    for (int j = 0; j < g.num_nodes; ++j) {
+      const std::vector<int64_t> placed(layout.sender_edges.begin() + layout.sender_start[j],
+                                        layout.sender_edges.begin() + layout.sender_start[j + 1]);
+      ASSERT_EQ(placed, by_sender[j]) << "sender " << j << ", " << T << " threads";
+    }
+    // tiles: from the first edge to the last, at atom boundaries
+    using Offsets = const std::vector<int64_t>;
+    for (const auto& [tiles, start] : {std::pair<Offsets*, Offsets*>{&layout.centre_tiles, &g.centre_start},
+                                       std::pair<Offsets*, Offsets*>{&layout.sender_tiles, &layout.sender_start}}) {
+      ASSERT_GE(tiles->size(), 2u);
+      EXPECT_EQ(tiles->front(), 0);
+      EXPECT_EQ(tiles->back(), g.num_edges());
+      for (const int64_t cut : *tiles)
+        EXPECT_TRUE(std::binary_search(start->begin(), start->end(), cut)) << "tile cut " << cut << " inside an atom";
+    }
+  }
+  omp_set_num_threads(threads);
+}
+
+}  // namespace
+}  // namespace flashtp::cuda
