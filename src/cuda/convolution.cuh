@@ -55,8 +55,9 @@ struct EdgeIndex {
 };
 
 // Shared memory of the fused kernels, in elements of T (then the chunk's
-// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last hidden activations a[e][k] are
-// aT[k][e], or PackedA (heads and tails) for the tensor cores.
+// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last
+// hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
+// the tensor cores.
 struct ConvShared {
   int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)

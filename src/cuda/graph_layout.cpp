@@ -61,7 +61,7 @@ void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int
     {
       std::partial_sum(start.begin(), start.end(), start.begin());
       first_sender.resize(T + 1);
-      for (int k = 0; k <= T; ++k)
+      for (int k = 0; k < T; ++k)
         first_sender[k] = static_cast<int>(std::lower_bound(start.begin(), start.end() - 1, E * k / T) - start.begin());
       first_sender[T] = g.num_nodes;
     }  // (a barrier)
