@@ -293,8 +293,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
 }
 
 // Calls f(C{}, Channels<U>{}) with the coupling of the task and its lane
-// channels U: lane_channels, or 1 where the path's rows are not aligned for
-// more (as the host plans the shares: DeviceModel::plan_shares).
+// channels U (task_lane_channels, as the host plans the shares).
 template <int U>
 struct Channels {
   static constexpr int value = U;
@@ -305,7 +304,7 @@ FLASHTP_DEVICE_ONLY void dispatch_task(const int* task, F&& f) {
     using C = decltype(coupling);
     constexpr int U = lane_channels<T, C, backward>();
     if constexpr (U > 1) {
-      if (task[kTaskLaneChannels] >= U) return f(coupling, Channels<U>{});
+      if (task_lane_channels(U, task[kTaskLaneChannels]) == U) return f(coupling, Channels<U>{});
     }
     f(coupling, Channels<1>{});
   });

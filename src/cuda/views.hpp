@@ -93,8 +93,7 @@ enum ShareField : int {
 // `words` 4-byte registers: the lane's arrays of the coupling C (x, the
 // message sums and M forward; x, dL/dx, dL/dm, M and P backward) within a
 // budget that leaves the kernels' 128 registers a thread unspilled (from
-// ptxas: the rest of a lane's state takes about 40). Tasks whose rows are
-// not aligned for that many (kTaskLaneChannels) take U = 1.
+// ptxas: the rest of a lane's state takes about 40).
 constexpr int kLaneWords = 72;
 FLASHTP_DEVICE constexpr int lane_words(int words, int d1, int d3, int nnz, int U, bool backward) {
   return words * (backward ? U * (2 * d1 + d3) + 2 * nnz : U * (d1 + d3) + nnz);
@@ -104,6 +103,10 @@ FLASHTP_DEVICE constexpr int lane_channels(int words, int d1, int d3, int nnz, b
              ? 4
              : (lane_words(words, d1, d3, nnz, 2, backward) <= kLaneWords ? 2 : 1);
 }
+// A task's U: `most` (lane_channels) where its rows are aligned for that
+// many (kTaskLaneChannels), else 1. The host plans the backward's shares with
+// it (DeviceModel::plan_shares), the kernels dispatch with it (dispatch_task).
+FLASHTP_DEVICE constexpr int task_lane_channels(int most, int aligned) { return aligned >= most ? most : 1; }
 
 template <class R>
 struct ConvView {
