@@ -316,8 +316,11 @@ FLASHTP_DEVICE_ONLY int share_slot(const int* share) { return share[kShareTask] 
 // wt[e][c] = sum_k aT[k][e] W[k][slot0 + c], c < 8 NT: a share's per-edge
 // weights, NT tiles of 8 slots, from slot0. Starts and ends with a warp
 // barrier (the tensor cores write the columns of the warp's other lanes).
-// `ahead`: see warp_mma.
-template <class T, class R, int EC, bool ahead, int NT>
+// The forward loads W a k-step ahead and already split (it has the
+// registers: 4 NT more); the backward, at its register limit, does neither:
+// either makes its tensor products spill more (split weights: 976 -> 3,468
+// bytes of spill loads, ptxas) and the kernel slower.
+template <class T, class R, int EC, bool forward, int NT>
 FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int slot0, T* wt, int ld) {
   sync_warp();
   if constexpr (std::is_same_v<T, float>) {
@@ -325,7 +328,12 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
       static_assert(EC % kMmaRows == 0, "tensor-core tiles are 16 edges");
       Accumulators<EC / kMmaRows, NT> w;
       zero_accumulators(w);
-      warp_mma<ahead>(cv.K / kMmaDepth, PackedA{aT, cv.K}, PackedB{cv.last_packed, cv.K, 0, slot0 / kMmaCols}, w);
+      const int steps = cv.K / kMmaDepth, tile0 = slot0 / kMmaCols;
+      if constexpr (forward) {
+        warp_mma<true>(steps, PackedA{aT, cv.K}, PackedB<true>{cv.last_packed_split, cv.K, 0, tile0}, w);
+      } else {
+        warp_mma<false>(steps, PackedA{aT, cv.K}, PackedB<false>{cv.last_packed, cv.K, 0, tile0}, w);
+      }
       store_c(w, wt, ld);
       sync_warp();
       return;
@@ -347,14 +355,15 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
   for (int r = 0; r < EC / G; ++r) wt[(g + G * r) * ld + c] = w[r];
   sync_warp();
 }
-template <class T, class R, int EC, bool ahead>
+// The backward's per-edge weights of a share.
+template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void share_weights(const ConvView<R>& cv, const T* aT, const int* share, T* wt, int ld) {
   static_assert(kShareLanes == kMmaCols, "a share of U channels a lane has U tiles of slots");
   const int slot0 = share_slot(share);
   switch (share[kShareWidth] / kMmaCols) {
-    case 4: return warp_slot_weights<T, R, EC, ahead, 4>(cv, aT, slot0, wt, ld);
-    case 2: return warp_slot_weights<T, R, EC, ahead, 2>(cv, aT, slot0, wt, ld);
-    default: return warp_slot_weights<T, R, EC, ahead, 1>(cv, aT, slot0, wt, ld);
+    case 4: return warp_slot_weights<T, R, EC, false, 4>(cv, aT, slot0, wt, ld);
+    case 2: return warp_slot_weights<T, R, EC, false, 2>(cv, aT, slot0, wt, ld);
+    default: return warp_slot_weights<T, R, EC, false, 1>(cv, aT, slot0, wt, ld);
   }
 }
 
@@ -385,7 +394,7 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
           zero_accumulators(g);
         }
         warp_mma<false>(s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld},
-                        PackedB{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, 2 * pair}, g);
+                        PackedB<false>{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, 2 * pair}, g);
         store_c(g, out, K);
       }
       if (halves == 2) {
@@ -482,7 +491,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
         const int* share = cv.shares + (p0 + warp_id()) * kShareFields;
         const int* task = cv.tasks + share[kShareTask] * kTaskFields;
         T* columns = wt + share_slot(share) - q0;
-        share_weights<T, R, EC, false>(cv, aT, share, columns, L.row);  // loads ahead would spill here
+        share_weights<T, R, EC>(cv, aT, share, columns, L.row);
         // a share of padding keeps w: zero, as its dL/dw would be
         if (share[kShareFirst] < task[kTaskChannels]) {
           dispatch_task<T, true>(task, [&](auto coupling, auto U) {

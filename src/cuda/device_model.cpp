@@ -97,12 +97,12 @@ MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
 
 namespace {
 // A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
-template <class R>
-std::vector<R> pack_b(const std::vector<R>& m, int rows, int cols) {
-  std::vector<R> packed(m.size());
+template <bool split>
+std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
+  std::vector<float> packed(PackedB<split>::kParts * m.size());
   for (int k = 0; k < rows; ++k)
     for (int n = 0; n < cols; ++n)
-      packed[static_cast<size_t>(PackedB::offset(k, n, rows))] = m[static_cast<size_t>(k) * cols + n];
+      PackedB<split>::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
   return packed;
 }
 }  // namespace
@@ -194,9 +194,12 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   }
   view.last = upload(w);
   view.last_transpose = upload(t);
-  if (std::is_same_v<R, float> && K % 16 == 0) {
-    view.last_packed = upload(pack_b(w, K, S));
-    view.last_transpose_packed = upload(pack_b(t, S, K));
+  if constexpr (std::is_same_v<R, float>) {
+    if (K % 16 == 0) {
+      view.last_packed = upload(pack_b<false>(w, K, S));
+      view.last_packed_split = upload(pack_b<true>(w, K, S));
+      view.last_transpose_packed = upload(pack_b<false>(t, S, K));
+    }
   }
 
   // dL/dh[seg][u][i] = sum over the paths reading segment seg of partial[path][u][i]

@@ -146,12 +146,14 @@ struct LinearInput {
     return r < rows && u < channels ? x[r * stride + u * d] : 0.0f;
   }
 };
-struct LinearWeights {
+struct LinearWeights : PlainB {
   const float* w;
   int ld, channels, cols;
+  FLASHTP_DEVICE LinearWeights(const float* w_, int ld_, int channels_, int cols_)
+      : w(w_), ld(ld_), channels(channels_), cols(cols_) {}
   template <int NT>
-  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
-    gather_b(*this, step, b);
+  FLASHTP_DEVICE_ONLY void load(int step, Loaded<NT>& b) const {
+    gather_b(*this, step, b[0]);
   }
   FLASHTP_DEVICE_ONLY float element(int u, int v) const { return u < channels && v < cols ? w[u * ld + v] : 0.0f; }
 };

@@ -19,7 +19,8 @@
 //   PackedA: a block's activations in shared memory, already split, per
 //     (16-row tile, k-step) the 32 lanes' heads (4 each), then their tails;
 //   PackedB: a weight matrix in global memory, per (pair of 8-column tiles,
-//     k-step) each lane's b[0], b[1] of both tiles as 4 consecutive floats.
+//     k-step) each lane's b[0], b[1] of both tiles as 4 consecutive floats,
+//     whole or already split (the 32 lanes' heads, then their tails).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -65,7 +66,7 @@ FLASHTP_DEVICE Tf32Split tf32_split(float x) {
 }
 
 // Fragments gathered element by element from any source with element(): A's
-// split as they are loaded, B's raw.
+// split as they are loaded, B's whole (PlainB splits them).
 template <class Source>
 FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&hi)[4], float (&lo)[4]) {
   const int l = lane_id();
@@ -85,6 +86,25 @@ FLASHTP_DEVICE_ONLY void gather_b(const Source& B, int step, float (&b)[NT][2]) 
   }
 }
 
+// B's fragments of a k-step as a source loads them (Loaded<NT>), then split
+// (split): a B of whole floats splits them after the load, so that a load
+// ahead holds one register per element.
+struct PlainB {
+  template <int NT>
+  using Loaded = float[1][NT][2];
+  template <int NT>
+  FLASHTP_DEVICE_ONLY static void split(const Loaded<NT>& b, float (&hi)[NT][2], float (&lo)[NT][2]) {
+    FLASHTP_UNROLL
+    for (int t = 0; t < NT; ++t) {
+      FLASHTP_UNROLL
+      for (int i = 0; i < 2; ++i) {
+        const Tf32Split x = tf32_split(b[0][t][i]);
+        hi[t][i] = x.hi, lo[t][i] = x.lo;
+      }
+    }
+  }
+};
+
 // A[r][k] at p[r * ld + k].
 struct RowMajorA {
   const float* p;
@@ -96,12 +116,13 @@ struct RowMajorA {
 };
 
 // B[k][n] at p[k * ld + n].
-struct RowMajorB {
+struct RowMajorB : PlainB {
   const float* p;
   int ld;
+  FLASHTP_DEVICE RowMajorB(const float* p_, int ld_) : p(p_), ld(ld_) {}
   template <int NT>
-  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
-    gather_b(*this, step, b);
+  FLASHTP_DEVICE_ONLY void load(int step, Loaded<NT>& b) const {
+    gather_b(*this, step, b[0]);
   }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const { return p[static_cast<size_t>(k) * ld + n]; }
 };
@@ -137,43 +158,75 @@ struct PackedA {
   }
 };
 
-// A rows x N matrix (rows a multiple of 8, N of 16) packed for B fragments:
-// element (k, n) at ((n / 16) (rows / 8) + k / 8) 128 + 4 lane + 2 ((n / 8) % 2)
-// + element, lane and element those of (k % 8, n % 8) in its tile. A source
-// reads the sub-matrix from k-step `step0` and 8-column tile `tile0` on (an
-// even tile when it reads pairs of tiles, NT even).
+// A rows x N matrix (rows a multiple of 8, N of 16) packed for B fragments,
+// whole or split: element (k, n) (its head, if split) at
+// ((n / 16) (rows / 8) + k / 8) P 128 + 4 lane + 2 ((n / 8) % 2) + element,
+// P = 1 or 2 parts, lane and element those of (k % 8, n % 8) in its tile, the
+// tail 128 further. A source reads the sub-matrix from k-step `step0` and
+// 8-column tile `tile0` on (an even tile when it reads pairs of tiles, NT
+// even). Split, a load takes twice the registers and no instructions after.
+template <bool split_parts>
 struct PackedB {
+  static constexpr int kParts = split_parts ? 2 : 1, kBlock = kParts * 4 * kWarpSize;
+  template <int NT>
+  using Loaded = float[kParts][NT][2];
   FLASHTP_DEVICE static int64_t offset(int k, int n, int rows) {
     const int kk = k % kMmaDepth, nn = n % kMmaCols;
-    return (static_cast<int64_t>(n / 16) * (rows / kMmaDepth) + k / kMmaDepth) * (4 * kWarpSize) + 4 * b_lane(kk, nn) +
+    return (static_cast<int64_t>(n / 16) * (rows / kMmaDepth) + k / kMmaDepth) * kBlock + 4 * b_lane(kk, nn) +
            2 * (n / kMmaCols % 2) + b_element(kk, nn);
+  }
+  FLASHTP_DEVICE static void store(float x, int k, int n, int rows, float* p) {
+    if constexpr (split_parts) {
+      const Tf32Split s = tf32_split(x);
+      p[offset(k, n, rows)] = s.hi;
+      p[offset(k, n, rows) + 4 * kWarpSize] = s.lo;
+    } else {
+      p[offset(k, n, rows)] = x;
+    }
   }
 
   const float* p;
   int rows, step0, tile0;
   template <int NT>
-  FLASHTP_DEVICE_ONLY void fragments(int step, float (&b)[NT][2]) const {
-    auto block = [&](int pair) {
-      return p + (static_cast<int64_t>(pair) * (rows / kMmaDepth) + step0 + step) * (4 * kWarpSize) + 4 * lane_id();
+  FLASHTP_DEVICE_ONLY void load(int step, Loaded<NT>& b) const {
+    auto block = [&](int pair, int part) {
+      return p + (static_cast<int64_t>(pair) * (rows / kMmaDepth) + step0 + step) * kBlock + part * 4 * kWarpSize +
+             4 * lane_id();
     };
-    if constexpr (NT % 2 == 0) {  // both tiles of a pair, one load
-      FLASHTP_UNROLL
-      for (int q = 0; q < NT / 2; ++q) {
-        const Pack<float, 4> v = *reinterpret_cast<const Pack<float, 4>*>(block(tile0 / 2 + q));
+    FLASHTP_UNROLL
+    for (int part = 0; part < kParts; ++part) {
+      if constexpr (NT % 2 == 0) {  // both tiles of a pair, one load
         FLASHTP_UNROLL
-        for (int i = 0; i < 4; ++i) b[2 * q + i / 2][i % 2] = v.v[i];
-      }
-    } else {  // one tile a load
-      FLASHTP_UNROLL
-      for (int t = 0; t < NT; ++t) {
-        const int tile = tile0 + t;
-        const Pack<float, 2> v = *reinterpret_cast<const Pack<float, 2>*>(block(tile / 2) + 2 * (tile % 2));
-        b[t][0] = v.v[0], b[t][1] = v.v[1];
+        for (int q = 0; q < NT / 2; ++q) {
+          const Pack<float, 4> v = *reinterpret_cast<const Pack<float, 4>*>(block(tile0 / 2 + q, part));
+          FLASHTP_UNROLL
+          for (int i = 0; i < 4; ++i) b[part][2 * q + i / 2][i % 2] = v.v[i];
+        }
+      } else {  // one tile a load
+        FLASHTP_UNROLL
+        for (int t = 0; t < NT; ++t) {
+          const int tile = tile0 + t;
+          const Pack<float, 2> v = *reinterpret_cast<const Pack<float, 2>*>(block(tile / 2, part) + 2 * (tile % 2));
+          b[part][t][0] = v.v[0], b[part][t][1] = v.v[1];
+        }
       }
     }
   }
+  template <int NT>
+  FLASHTP_DEVICE_ONLY static void split(const Loaded<NT>& b, float (&hi)[NT][2], float (&lo)[NT][2]) {
+    if constexpr (split_parts) {
+      FLASHTP_UNROLL
+      for (int t = 0; t < NT; ++t) {
+        FLASHTP_UNROLL
+        for (int i = 0; i < 2; ++i) hi[t][i] = b[0][t][i], lo[t][i] = b[1][t][i];
+      }
+    } else {
+      PlainB::split<NT>(b, hi, lo);
+    }
+  }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const {
-    return p[offset(kMmaDepth * step0 + k, kMmaCols * tile0 + n, rows)];
+    const int64_t at = offset(kMmaDepth * step0 + k, kMmaCols * tile0 + n, rows);
+    return split_parts ? p[at] + p[at + 4 * kWarpSize] : p[at];
   }
 };
 
@@ -241,26 +294,19 @@ enum class Sums { on_tensor_cores, rounded_per_step };
 
 // C += A B over `steps` k-steps of 8, for the warp's MT x NT tiles (all 32
 // lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources. A's
-// fragments come split; B's are split here, and with `ahead` each step's are
-// loaded during the step before (B is global memory; the 2 NT registers this
-// takes are worth it where nothing spills for them).
+// fragments come split, B's as its source splits them, and with `ahead` each
+// step's are loaded during the step before (B is global memory; the registers
+// this takes are worth it where nothing spills for them).
 template <bool ahead = true, Sums sums = Sums::on_tensor_cores, int MT, int NT, class SourceA, class SourceB>
 FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B, Accumulators<MT, NT>& c) {
 #if defined(FLASHTP_TENSOR_CORES)
-  float b_next[NT][2];
-  if (ahead && steps > 0) B.template fragments<NT>(0, b_next);
+  typename SourceB::template Loaded<NT> b_next;
+  if (ahead && steps > 0) B.template load<NT>(0, b_next);
   for (int s = 0; s < steps; ++s) {
     float a_hi[MT][4], a_lo[MT][4], b_hi[NT][2], b_lo[NT][2];
-    if (!ahead) B.template fragments<NT>(s, b_next);
-    FLASHTP_UNROLL
-    for (int n = 0; n < NT; ++n) {
-      FLASHTP_UNROLL
-      for (int i = 0; i < 2; ++i) {
-        const Tf32Split x = tf32_split(b_next[n][i]);
-        b_hi[n][i] = x.hi, b_lo[n][i] = x.lo;
-      }
-    }
-    if (ahead && s + 1 < steps) B.template fragments<NT>(s + 1, b_next);
+    if (!ahead) B.template load<NT>(s, b_next);
+    SourceB::template split<NT>(b_next, b_hi, b_lo);
+    if (ahead && s + 1 < steps) B.template load<NT>(s + 1, b_next);
     FLASHTP_UNROLL
     for (int m = 0; m < MT; ++m) A.fragment(m, s, a_hi[m], a_lo[m]);
     FLASHTP_UNROLL

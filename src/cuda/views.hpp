@@ -119,7 +119,10 @@ struct ConvView {
   int K = 0;          // width of the last hidden layer (or the basis, if no hidden layer)
   const R* last = nullptr;            // [K][num_slots]
   const R* last_transpose = nullptr;  // [num_slots][K]
-  const R* last_packed = nullptr;     // float, K a multiple of 16: both as PackedB (tensor_cores.cuh), or null
+  // float, K a multiple of 16, as PackedB (tensor_cores.cuh), or null: the
+  // last layer whole and split (the forward's), and its transpose whole
+  const R* last_packed = nullptr;
+  const R* last_packed_split = nullptr;
   const R* last_transpose_packed = nullptr;
   const int* path_sum_start = nullptr;  // x_dim + 1
   const int* path_sum_index = nullptr;  // partial offsets to add for each x element

@@ -53,23 +53,42 @@ TEST(TensorCores, SplitKeepsFloatAccuracy) {
   }
 }
 
+// A lane's B fragments of k-step `step` from a source, as warp_mma splits
+// them (heads and tails on the TF32 grid), head + tail.
+template <int NT, class Source>
+void b_fragments(const Source& B, int step, float (&b)[NT][2]) {
+  typename Source::template Loaded<NT> loaded;
+  B.template load<NT>(step, loaded);
+  float hi[NT][2], lo[NT][2];
+  Source::template split<NT>(loaded, hi, lo);
+  for (int t = 0; t < NT; ++t)
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(tf32_round(hi[t][i]), hi[t][i]);
+      EXPECT_EQ(tf32_round(lo[t][i]), lo[t][i]);
+      b[t][i] = hi[t][i] + lo[t][i];
+    }
+}
+
 // A (32 x 16) and B (16 x 32) through every source: each lane's fragments
 // hold the entries the maps name.
 TEST(TensorCores, FragmentsHoldTheirEntries) {
   constexpr int M = 32, K = 16, N = 32;
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> A(M * K), B(K * N), packed_a(2 * M * K), packed_b(K * N);
+  std::vector<float> A(M * K), B(K * N), packed_a(2 * M * K), whole_b(K * N), split_b(2 * K * N);
   for (auto& v : A) v = u(rng);
   for (auto& v : B) v = u(rng);
   for (int r = 0; r < M; ++r)
     for (int k = 0; k < K; ++k) PackedA::store(A[r * K + k], r, k, K, packed_a.data());
   for (int k = 0; k < K; ++k)
-    for (int n = 0; n < N; ++n) packed_b[static_cast<size_t>(PackedB::offset(k, n, K))] = B[k * N + n];
+    for (int n = 0; n < N; ++n) {
+      PackedB<false>::store(B[k * N + n], k, n, K, whole_b.data());
+      PackedB<true>::store(B[k * N + n], k, n, K, split_b.data());
+    }
 
   // per lane: A fragments (head + tail) of tiles x steps, B fragments of steps x tiles
   std::vector<float> a_packed(kWarpSize * 2 * 2 * 4), a_rows(a_packed.size());
-  std::vector<float> b_packed(kWarpSize * 2 * 4 * 2), b_rows(b_packed.size());
+  std::vector<float> b_whole(kWarpSize * 2 * 4 * 2), b_split(b_whole.size()), b_rows(b_whole.size());
   emulator::run(1, kWarpSize, 0, [&] {
     const int l = lane_id();
     for (int m = 0; m < 2; ++m)
@@ -81,13 +100,17 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
         for (int i = 0; i < 4; ++i) a_rows[((l * 2 + m) * 2 + s) * 4 + i] = hi[i] + lo[i];
       }
     for (int s = 0; s < 2; ++s) {
+      auto keep = [&](std::vector<float>& to, const float (&b)[4][2]) {
+        for (int t = 0; t < 4; ++t)
+          for (int i = 0; i < 2; ++i) to[((l * 2 + s) * 4 + t) * 2 + i] = b[t][i];
+      };
       float b[4][2];
-      PackedB{packed_b.data(), K, 0, 0}.fragments<4>(s, b);
-      for (int t = 0; t < 4; ++t)
-        for (int i = 0; i < 2; ++i) b_packed[((l * 2 + s) * 4 + t) * 2 + i] = b[t][i];
-      RowMajorB{B.data(), N}.fragments<4>(s, b);
-      for (int t = 0; t < 4; ++t)
-        for (int i = 0; i < 2; ++i) b_rows[((l * 2 + s) * 4 + t) * 2 + i] = b[t][i];
+      b_fragments(PackedB<false>{whole_b.data(), K, 0, 0}, s, b);
+      keep(b_whole, b);
+      b_fragments(PackedB<true>{split_b.data(), K, 0, 0}, s, b);
+      keep(b_split, b);
+      b_fragments(RowMajorB{B.data(), N}, s, b);
+      keep(b_rows, b);
     }
   });
   for (int l = 0; l < kWarpSize; ++l) {
@@ -104,31 +127,33 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
         for (int i = 0; i < 2; ++i) {
           const float want = B[(8 * s + b_row(l, i)) * N + 8 * t + b_col(l, i)];
           const size_t at = ((l * 2 + s) * 4 + t) * 2 + i;
-          EXPECT_EQ(b_packed[at], want) << "lane " << l;
-          EXPECT_EQ(b_rows[at], want) << "lane " << l;
+          for (const auto* got : {&b_whole, &b_split, &b_rows})
+            EXPECT_NEAR((*got)[at], want, std::ldexp(std::fabs(want), -21)) << "lane " << l;
         }
   }
 }
 
-// PackedB from any k-step and 8-column tile: single tiles (a share of 8
-// slots, loads of 2) and pairs (loads of 4) hold B's entries.
-TEST(TensorCores, PackedBFromAnyTile) {
+// PackedB, whole and split, from any k-step and 8-column tile: single tiles
+// (a share of 8 slots, loads of 2) and pairs (loads of 4) hold B's entries,
+// heads and tails (each entry needs both: its tail is exact in TF32).
+template <bool split>
+void packed_b_from_any_tile() {
   constexpr int K = 24, N = 64;
-  std::vector<float> B(K * N), packed(K * N);
-  for (int i = 0; i < K * N; ++i) B[i] = static_cast<float>(i);
+  std::vector<float> B(K * N), packed(PackedB<split>::kParts * K * N);
+  for (int i = 0; i < K * N; ++i) B[i] = 1.0f + std::ldexp(static_cast<float>(i), -20);
   for (int k = 0; k < K; ++k)
-    for (int n = 0; n < N; ++n) packed[static_cast<size_t>(PackedB::offset(k, n, K))] = B[k * N + n];
+    for (int n = 0; n < N; ++n) PackedB<split>::store(B[k * N + n], k, n, K, packed.data());
   std::vector<float> one(kWarpSize * 8 * 2), two(kWarpSize * 4 * 2 * 2);
   emulator::run(1, kWarpSize, 0, [&] {
     const int l = lane_id();
     for (int tile = 0; tile < 8; ++tile) {
       float b[1][2];
-      PackedB{packed.data(), K, 1, tile}.fragments<1>(1, b);  // k-step 2
+      b_fragments(PackedB<split>{packed.data(), K, 1, tile}, 1, b);  // k-step 2
       for (int i = 0; i < 2; ++i) one[(l * 8 + tile) * 2 + i] = b[0][i];
     }
     for (int pair = 0; pair < 4; ++pair) {
       float b[2][2];
-      PackedB{packed.data(), K, 2, 2 * pair}.fragments<2>(0, b);  // k-step 2
+      b_fragments(PackedB<split>{packed.data(), K, 2, 2 * pair}, 0, b);  // k-step 2
       for (int t = 0; t < 2; ++t)
         for (int i = 0; i < 2; ++i) two[((l * 4 + pair) * 2 + t) * 2 + i] = b[t][i];
     }
@@ -140,6 +165,10 @@ TEST(TensorCores, PackedBFromAnyTile) {
         EXPECT_EQ(one[(l * 8 + tile) * 2 + i], want) << "lane " << l << ", tile " << tile;
         EXPECT_EQ(two[((l * 4 + tile / 2) * 2 + tile % 2) * 2 + i], want) << "lane " << l << ", tile " << tile;
       }
+}
+TEST(TensorCores, PackedBFromAnyTile) {
+  packed_b_from_any_tile<false>();
+  packed_b_from_any_tile<true>();
 }
 
 // C through store_c and load_c: element i of lane l lands at (c_row, c_col).
