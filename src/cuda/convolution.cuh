@@ -193,6 +193,20 @@ FLASHTP_DEVICE_ONLY void fill_zero(T (&a)[N]) {
   for (int i = 0; i < N; ++i) a[i] = T(0);
 }
 
+// A lane's numbers in the rows of a node array: atom a's at
+// base + a width + column. The offset is 32-bit, so an address is a
+// multiply-add and a wide multiply-add (a 64-bit product took 7 instructions;
+// the pipeline refuses node arrays of 2^32 numbers or more).
+template <class T>
+struct NodeColumns {
+  T* base;
+  int width;
+  int column;
+  FLASHTP_DEVICE T* row(int atom) const {
+    return base + (static_cast<unsigned>(atom) * static_cast<unsigned>(width) + static_cast<unsigned>(column));
+  }
+};
+
 // Channels per lane of coupling C (views.hpp), for scalars T.
 template <class T, class C, bool backward>
 FLASHTP_DEVICE constexpr int lane_channels() {
@@ -223,23 +237,23 @@ template <class T, class C, int U>
 FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, const T* Y, int ns, const T* wt, int ld,
                                       const T* h, int x_dim, T* message, int mid_dim) {
   const LaneShare<U, U> lane(0, task[kTaskChannels]);
-  const T* hx = h + task[kTaskX] + lane.channel() * C::d1;         // + j x_dim: the lane's channels of h_j
-  const T* w_e = wt + lane.column;                                 // + e ld (padding: zero weights)
-  T* out = message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
+  const NodeColumns<const T> hx{h, x_dim, task[kTaskX] + lane.channel() * C::d1};  // the lane's channels of h_j
+  const T* w_e = wt + lane.column;  // + e ld (padding: zero weights)
+  const NodeColumns<T> out{message, mid_dim, task[kTaskMessage] + lane.channel() * C::d3};
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
     T acc[U * C::d3];
     fill_zero(acc);
     for (int e = edges.segment[s] + lane.group; e < end; e += U) {
       T x[U * C::d1], M[C::nnz], w[U];
-      load_channels<U>(hx + static_cast<size_t>(edges.sender[e]) * x_dim, x);
+      load_channels<U>(hx.row(edges.sender[e]), x);
       C::matrix(Y + ns * e, M);
       load_channels<U>(w_e + e * ld, w);
       FLASHTP_UNROLL
       for (int u = 0; u < U; ++u) C::forward(x + u * C::d1, M, w[u], acc + u * C::d3);
     }
     lanes_sum_add<U * C::d3, U, LaneShare<U, U>::lanes>(
-        acc, out + static_cast<size_t>(edges.centre[edges.segment[s]]) * mid_dim, lane.active);
+        acc, out.row(edges.centre[edges.segment[s]]), lane.active);
   }
 }
 
@@ -253,15 +267,15 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
                                        T* wt, int ld, const T* h, int x_dim, const T* grad_message, int mid_dim,
                                        T* partial, int partial_dim, T* gY) {
   const LaneShare<U, kEdgeGroups> lane(share[kShareFirst], task[kTaskChannels]);
-  const T* hx = h + task[kTaskX] + lane.channel() * C::d1;                   // + j x_dim
-  const T* gm = grad_message + task[kTaskMessage] + lane.channel() * C::d3;  // + i mid_dim
-  T* w_e = wt + lane.column;                                                 // + e ld (padding: zero weights)
-  T* gh = partial + task[kTaskPartial] + lane.channel() * C::d1;             // + j partial_dim
+  const NodeColumns<const T> hx{h, x_dim, task[kTaskX] + lane.channel() * C::d1};
+  const NodeColumns<const T> gm{grad_message, mid_dim, task[kTaskMessage] + lane.channel() * C::d3};
+  const NodeColumns<T> gh{partial, partial_dim, task[kTaskPartial] + lane.channel() * C::d1};
+  T* w_e = wt + lane.column;  // + e ld (padding: zero weights)
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
-    const size_t j = static_cast<size_t>(edges.sender[edges.segment[s]]);
+    const int j = edges.sender[edges.segment[s]];
     T x[U * C::d1], gx[U * C::d1];
-    load_channels<U>(hx + j * x_dim, x);
+    load_channels<U>(hx.row(j), x);
     fill_zero(gx);
     for (int base = edges.segment[s]; base < end; base += kEdgeGroups) {
       const int e = base + lane.group;
@@ -270,7 +284,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
       fill_zero(P);
       if (mine) {
         T g[U * C::d3], M[C::nnz], w[U];
-        load_channels<U>(gm + static_cast<size_t>(edges.centre[e]) * mid_dim, g);
+        load_channels<U>(gm.row(edges.centre[e]), g);
         C::matrix(Y + ns * e, M);
         load_channels<U>(w_e + e * ld, w);
         FLASHTP_UNROLL
@@ -288,7 +302,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
         lanes_sum_add<C::sh_dim, kShareLanes, 1>(gy, gY + (warp_id() * EC + (mine ? e : 0)) * ns + C::sh_offset, mine);
       }
     }
-    lanes_sum_add<U * C::d1, kEdgeGroups, kShareLanes>(gx, gh + j * partial_dim, lane.active);
+    lanes_sum_add<U * C::d1, kEdgeGroups, kShareLanes>(gx, gh.row(j), lane.active);
   }
 }
 

@@ -4,6 +4,8 @@
 // and per-atom energies, forces and virials coming out (and ghost rows, when
 // a GhostExchange needs them).
 #pragma once
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "cuda/convolution.cuh"
@@ -47,6 +49,7 @@ class Pipeline final : public Evaluation<T> {
         throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));
       if (std::max(conv_bytes(l.conv, false), conv_bytes(l.conv, true)) > shared_memory_limit())
         throw Error("CUDA engine: a layer needs more shared memory than the device has");
+      widest_row_ = std::max({widest_row_, l.conv.x_dim, l.conv.mid_dim, l.conv.partial_dim});
     }
   }
 
@@ -88,6 +91,10 @@ class Pipeline final : public Evaluation<T> {
       if (g.num_nodes > g.num_local && !have_ghost_exchange)
         throw Error("graph has ghost nodes but no ghost exchange was given");
     } else {
+      // the fused kernels address node rows with 32-bit offsets (NodeColumns)
+      if (static_cast<uint64_t>(g.num_nodes) * static_cast<uint64_t>(widest_row_) >= (uint64_t{1} << 32))
+        throw Error("CUDA engine: " + std::to_string(g.num_nodes) + " atoms (ghosts included) x " +
+                    std::to_string(widest_row_) + " features exceed 2^32 numbers in one array; use more MPI ranks");
       layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC, layout_);
       nodes_ = g.num_nodes;
       local_ = g.num_local;
@@ -233,6 +240,7 @@ class Pipeline final : public Evaluation<T> {
 
   int num_species_;
   DeviceModel<R> dm_;
+  int widest_row_ = 0;  // the widest node row the fused kernels address (x, message, partial)
   Topology topology_;
   GraphLayout layout_;
   int nodes_ = 0, local_ = 0;

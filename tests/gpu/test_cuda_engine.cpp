@@ -14,6 +14,7 @@
 
 #include "cuda/cuda_engine.hpp"
 #include "cuda_test_support.hpp"
+#include "error.hpp"
 
 namespace {
 
@@ -220,6 +221,26 @@ class CopyGhosts : public flashtp::GhostExchange {
   std::vector<int> owner_;
   size_t local_;
 };
+
+// The fused kernels address node rows with 32-bit offsets: a graph whose
+// node arrays would reach 2^32 numbers is refused, with the numbers, before
+// any work (sevennet0_arch's feature rows hold 480 numbers and more: 9 M
+// atoms are enough).
+TEST(CudaLimits, RefusesNodeArraysOf2To32Numbers) {
+  REQUIRE_DEVICE();
+  Graph g;
+  g.num_local = g.num_nodes = 9000000;
+  g.species.assign(g.num_nodes, 0);
+  g.centre_start.assign(g.num_nodes + 1, 0);
+  auto engine = flashtp::make_cuda_engine(model_named("sevennet0_arch"), Precision::float32);
+  try {
+    engine->compute(g);
+    FAIL() << "no error";
+  } catch (const flashtp::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("9000000 atoms"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("2^32"), std::string::npos) << e.what();
+  }
+}
 
 TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
   REQUIRE_DEVICE();
