@@ -176,12 +176,13 @@ struct PackedB {
            2 * (n / kMmaCols % 2) + b_element(kk, nn);
   }
   FLASHTP_DEVICE static void store(float x, int k, int n, int rows, float* p) {
+    const int64_t at = offset(k, n, rows);
     if constexpr (split_parts) {
       const Tf32Split s = tf32_split(x);
-      p[offset(k, n, rows)] = s.hi;
-      p[offset(k, n, rows) + 4 * kWarpSize] = s.lo;
+      p[at] = s.hi;
+      p[at + 4 * kWarpSize] = s.lo;
     } else {
-      p[offset(k, n, rows)] = x;
+      p[at] = x;
     }
   }
 

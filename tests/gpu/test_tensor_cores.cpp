@@ -53,19 +53,17 @@ TEST(TensorCores, SplitKeepsFloatAccuracy) {
   }
 }
 
-// A lane's B fragments of k-step `step` from a source, as warp_mma splits
-// them (heads and tails on the TF32 grid), head + tail.
+// A lane's B fragments of k-step `step` from a source, heads and tails as
+// warp_mma splits them (both on the TF32 grid).
 template <int NT, class Source>
-void b_fragments(const Source& B, int step, float (&b)[NT][2]) {
+void b_fragments(const Source& B, int step, float (&hi)[NT][2], float (&lo)[NT][2]) {
   typename Source::template Loaded<NT> loaded;
   B.template load<NT>(step, loaded);
-  float hi[NT][2], lo[NT][2];
   Source::template split<NT>(loaded, hi, lo);
   for (int t = 0; t < NT; ++t)
     for (int i = 0; i < 2; ++i) {
       EXPECT_EQ(tf32_round(hi[t][i]), hi[t][i]);
       EXPECT_EQ(tf32_round(lo[t][i]), lo[t][i]);
-      b[t][i] = hi[t][i] + lo[t][i];
     }
 }
 
@@ -88,7 +86,8 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
 
   // per lane: A fragments (head + tail) of tiles x steps, B fragments of steps x tiles
   std::vector<float> a_packed(kWarpSize * 2 * 2 * 4), a_rows(a_packed.size());
-  std::vector<float> b_whole(kWarpSize * 2 * 4 * 2), b_split(b_whole.size()), b_rows(b_whole.size());
+  // per source, per lane: heads then tails of B fragments of steps x tiles
+  std::vector<float> b_whole(2 * kWarpSize * 2 * 4 * 2), b_split(b_whole.size()), b_rows(b_whole.size());
   emulator::run(1, kWarpSize, 0, [&] {
     const int l = lane_id();
     for (int m = 0; m < 2; ++m)
@@ -100,17 +99,20 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
         for (int i = 0; i < 4; ++i) a_rows[((l * 2 + m) * 2 + s) * 4 + i] = hi[i] + lo[i];
       }
     for (int s = 0; s < 2; ++s) {
-      auto keep = [&](std::vector<float>& to, const float (&b)[4][2]) {
+      auto keep = [&](std::vector<float>& to, const float (&hi)[4][2], const float (&lo)[4][2]) {
         for (int t = 0; t < 4; ++t)
-          for (int i = 0; i < 2; ++i) to[((l * 2 + s) * 4 + t) * 2 + i] = b[t][i];
+          for (int i = 0; i < 2; ++i) {
+            const size_t at = ((l * 2 + s) * 4 + t) * 2 + i;
+            to[at] = hi[t][i], to[to.size() / 2 + at] = lo[t][i];
+          }
       };
-      float b[4][2];
-      b_fragments(PackedB<false>{whole_b.data(), K, 0, 0}, s, b);
-      keep(b_whole, b);
-      b_fragments(PackedB<true>{split_b.data(), K, 0, 0}, s, b);
-      keep(b_split, b);
-      b_fragments(RowMajorB{B.data(), N}, s, b);
-      keep(b_rows, b);
+      float hi[4][2], lo[4][2];
+      b_fragments(PackedB<false>{whole_b.data(), K, 0, 0}, s, hi, lo);
+      keep(b_whole, hi, lo);
+      b_fragments(PackedB<true>{split_b.data(), K, 0, 0}, s, hi, lo);
+      keep(b_split, hi, lo);
+      b_fragments(RowMajorB{B.data(), N}, s, hi, lo);
+      keep(b_rows, hi, lo);
     }
   });
   for (int l = 0; l < kWarpSize; ++l) {
@@ -127,8 +129,11 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
         for (int i = 0; i < 2; ++i) {
           const float want = B[(8 * s + b_row(l, i)) * N + 8 * t + b_col(l, i)];
           const size_t at = ((l * 2 + s) * 4 + t) * 2 + i;
-          for (const auto* got : {&b_whole, &b_split, &b_rows})
-            EXPECT_NEAR((*got)[at], want, std::ldexp(std::fabs(want), -21)) << "lane " << l;
+          const Tf32Split parts = tf32_split(want);
+          for (const auto* got : {&b_whole, &b_split, &b_rows}) {
+            EXPECT_EQ((*got)[at], parts.hi) << "lane " << l;
+            EXPECT_EQ((*got)[got->size() / 2 + at], parts.lo) << "lane " << l;
+          }
         }
   }
 }
@@ -147,15 +152,15 @@ void packed_b_from_any_tile() {
   emulator::run(1, kWarpSize, 0, [&] {
     const int l = lane_id();
     for (int tile = 0; tile < 8; ++tile) {
-      float b[1][2];
-      b_fragments(PackedB<split>{packed.data(), K, 1, tile}, 1, b);  // k-step 2
-      for (int i = 0; i < 2; ++i) one[(l * 8 + tile) * 2 + i] = b[0][i];
+      float hi[1][2], lo[1][2];
+      b_fragments(PackedB<split>{packed.data(), K, 1, tile}, 1, hi, lo);  // k-step 2
+      for (int i = 0; i < 2; ++i) one[(l * 8 + tile) * 2 + i] = hi[0][i] + lo[0][i];
     }
     for (int pair = 0; pair < 4; ++pair) {
-      float b[2][2];
-      b_fragments(PackedB<split>{packed.data(), K, 2, 2 * pair}, 0, b);  // k-step 2
+      float hi[2][2], lo[2][2];
+      b_fragments(PackedB<split>{packed.data(), K, 2, 2 * pair}, 0, hi, lo);  // k-step 2
       for (int t = 0; t < 2; ++t)
-        for (int i = 0; i < 2; ++i) two[((l * 4 + pair) * 2 + t) * 2 + i] = b[t][i];
+        for (int i = 0; i < 2; ++i) two[((l * 4 + pair) * 2 + t) * 2 + i] = hi[t][i] + lo[t][i];
     }
   });
   for (int l = 0; l < kWarpSize; ++l)
