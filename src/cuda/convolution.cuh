@@ -73,10 +73,13 @@ struct ConvShared {
     geo = take(4 * EC);
     emb = take(num_basis * EC);
     Y = take(sh_size * EC);
-    ping = take(width * EC);
-    pong = take(width * EC);
+    // the forward's per-slot weights take the hidden layers' buffers, dead
+    // once aT holds the last activations; the backward's dL/da lives in ping
+    const int hidden = 2 * width * EC;
+    ping = take(backward || hidden >= EC * row ? hidden : EC * row);
+    pong = ping + width * EC;
     aT = take((tensor_cores ? 2 : 1) * K * EC);
-    wt = take(EC * row);
+    wt = backward ? take(EC * row) : ping;
     z = take(backward ? depth * width * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
     total = at;
@@ -101,7 +104,7 @@ template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec, const int* center,
                                         const int* neighbor, int64_t first, const int64_t* order, int n, bool by_sender,
                                         T* geo, T* emb, T* Y, EdgeIndex edges) {
-  static_assert(EC <= kWarpSize, "warp 0 finds the chunk's segments, one edge per lane");
+  static_assert(EC % kWarpSize == 0 || EC < kWarpSize, "warp 0 finds the chunk's segments, an edge a lane at a time");
   const int nb = em.num_basis, ns = em.sh_size();
   for (int e = threadIdx.x; e < EC; e += blockDim.x) {
     if (e < n) {
@@ -114,16 +117,22 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
       for (int b = 0; b < nb; ++b) emb[nb * e + b] = T(0);
     }
   }
-  if (warp_id() == 0) {  // lane e wrote edge e
+  // thread e wrote edge e: warp 0 wrote them all, or the block did
+  if constexpr (EC > kWarpSize) sync_block();
+  if (warp_id() == 0) {  // edges e = lane, lane + 32, ...
     sync_warp();
-    const int e = lane_id();
     const int* key = by_sender ? edges.sender : edges.centre;
-    const bool starts = e < n && (e == 0 || key[e] != key[e - 1]);
-    const unsigned mask = ballot(starts);
-    if (starts) edges.segment[popcount(mask & ((1u << e) - 1u))] = e;
-    if (e == 0) {
-      edges.segment[popcount(mask)] = n;
-      *edges.count = popcount(mask);
+    int count = 0;
+    for (int e0 = 0; e0 < EC; e0 += kWarpSize) {
+      const int e = e0 + lane_id();
+      const bool starts = e < n && (e == 0 || key[e] != key[e - 1]);
+      const unsigned mask = ballot(starts);
+      if (starts) edges.segment[count + popcount(mask & ((1u << lane_id()) - 1u))] = e;
+      count += popcount(mask);
+    }
+    if (lane_id() == 0) {
+      edges.segment[count] = n;
+      *edges.count = count;
     }
   }
   sync_block();
@@ -459,11 +468,15 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.geo, sm + L.emb, sm + L.Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
-    // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns of wt
+    // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
+    // of wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
+    constexpr int MT = EC < kMmaRows ? 1 : EC / kMmaRows, NT = 8 / MT < 4 ? 8 / MT : 4;
+    static_assert(kTaskSlots == 4 * kMmaCols, "a task is 4 tiles of 8 slots");
     T* wt = sm + L.wt + warp_id() * kTaskSlots;
     for (int t = warp_id(); t < cv.num_slots / kTaskSlots; t += THREADS / kWarpSize) {
       const int* task = cv.tasks + t * kTaskFields;
-      warp_slot_weights<T, R, EC, true, kTaskSlots / kMmaCols>(cv, sm + L.aT, t * kTaskSlots, wt, L.row);
+      for (int c = 0; c < kTaskSlots; c += kMmaCols * NT)
+        warp_slot_weights<T, R, EC, true, NT>(cv, sm + L.aT, t * kTaskSlots + c, wt + c, L.row);
       dispatch_task<T, false>(task, [&](auto coupling, auto U) {
         forward_task<T, decltype(coupling), decltype(U)::value>(task, edges, sm + L.Y, ns, wt, L.row, h, cv.x_dim,
                                                                 message, cv.mid_dim);

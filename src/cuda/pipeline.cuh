@@ -18,12 +18,14 @@
 
 namespace flashtp::cuda {
 
-// Edges per chunk and threads per block of the fused kernels: a chunk's
-// per-slot weights live in registers (EC of them per thread).
+// Edges per chunk (forward, backward) and threads per block of the fused
+// kernels. A chunk reads the radial MLP's last layer once: the float forward's
+// chunks of 64 edges halve that traffic (its per-slot weights share the
+// hidden layers' buffers, so two blocks still fit a multiprocessor).
 template <class T> struct KernelShape;
-template <> struct KernelShape<float> { static constexpr int edges = 32, threads = 256; };
-template <> struct KernelShape<double> { static constexpr int edges = 16, threads = 256; };
-template <> struct KernelShape<Dual<double>> { static constexpr int edges = 8, threads = 128; };
+template <> struct KernelShape<float> { static constexpr int forward_edges = 64, edges = 32, threads = 256; };
+template <> struct KernelShape<double> { static constexpr int forward_edges = 16, edges = 16, threads = 256; };
+template <> struct KernelShape<Dual<double>> { static constexpr int forward_edges = 8, edges = 8, threads = 128; };
 
 constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
 
@@ -40,7 +42,8 @@ class Pipeline final : public Evaluation<T> {
  public:
   using R = real_t<T>;
   using Output = PipelineOutput<T>;
-  static constexpr int EC = KernelShape<T>::edges, THREADS = KernelShape<T>::threads;
+  static constexpr int EC = KernelShape<T>::edges, EC_FORWARD = KernelShape<T>::forward_edges,
+                       THREADS = KernelShape<T>::threads;
 
   explicit Pipeline(const Model& model)
       : num_species_(model.num_species()), dm_(model, static_cast<int>(sizeof(T) / 4)) {
@@ -75,9 +78,10 @@ class Pipeline final : public Evaluation<T> {
 
  private:
   size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
-    const ConvShared s(EC, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
+    const int edges = backward ? EC : EC_FORWARD;
+    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
                        hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
-    return s.bytes<T>(EC);
+    return s.bytes<T>(edges);
   }
 
   // The graph's topology goes up only when it differs from the last one's
@@ -160,7 +164,7 @@ class Pipeline final : public Evaluation<T> {
       linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
 
       T* message = message_.zeros(size_t(Lc) * l.dim_mid);
-      launch("convolution_forward", convolution_forward<T, EC, THREADS>, centre_tiles_count_, THREADS,
+      launch("convolution_forward", convolution_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
              conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
              vec_.data(), h, message);
 
