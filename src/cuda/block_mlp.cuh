@@ -10,59 +10,73 @@
 
 namespace flashtp::cuda {
 
-// z = in W (W is [K][N]); out[r * out_row + n * out_col] = act(z) or z;
-// pre[r * N + n] = z when pre is given. Float layers whose shapes fit 16 x 16
-// tiles run on the tensor cores (tensor_cores.cuh), z staged row-major in pre,
-// in out (when it is row-major) or in scratch, with a barrier inside; the
-// others as one FMA loop per output, with none.
-template <class T, class R>
-FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int in_stride, int K, const R* W, int N, T* pre, T* out,
-                                     int out_row, int out_col, ActivationKind act, bool activated, T* scratch) {
+// z = in W (in is rows x K, W is [K][N]): out(r, n, act(z) or z), and
+// pre[r * N + n] = z when pre is given. Float layers with W packed for the
+// tensor cores (W_packed: whole PackedB, tensor_cores.cuh; packed split, its
+// loads ahead made the convolution's backward spill) and rows in whole 16-row
+// tiles run there, each warp finishing its own tiles of C: z staged row-major
+// in `stage` (pre, or rows x N of scratch), then activated and stored in a
+// loop (one copy of the activation's code, not one per register of C); the
+// others as one FMA loop per output. No barrier inside.
+template <class T, class R, class Out>
+FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int K, const R* W, const R* W_packed, int N, T* pre,
+                                     T* stage, ActivationKind act, bool activated, const Out& out) {
   if constexpr (std::is_same_v<T, float>) {
-    T* z = pre ? pre : (out_col == 1 && out_row == N ? out : scratch);
-    if (z && rows % kMmaRows == 0 && K % kMmaDepth == 0 && N % 16 == 0) {
+    if (W_packed && rows % kMmaRows == 0) {
       const int row_tiles = rows / kMmaRows;
       for (int t = warp_id(); t < row_tiles * (N / 16); t += blockDim.x / kWarpSize) {
         const int r0 = kMmaRows * (t % row_tiles), n0 = 16 * (t / row_tiles);
         Accumulators<1, 2> c;
         zero_accumulators(c);
-        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * in_stride, in_stride}, RowMajorB{W + n0, N}, c);
+        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * K, K}, PackedB<false>{W_packed, K, 0, n0 / kMmaCols}, c);
+        T* z = pre ? pre : stage;
         store_c(c, z + r0 * N + n0, N);
-      }
-      sync_block();
-      for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) {
-        const T v = z[idx];
-        out[idx / N * out_row + idx % N * out_col] = activated ? activate(act, v) : v;
+        sync_warp();
+        for (int idx = lane_id(); idx < kMmaRows * 16; idx += kWarpSize) {
+          const int r = r0 + idx / 16, n = n0 + idx % 16;
+          const T v = z[r * N + n];
+          out(r, n, activated ? activate(act, v) : v);
+        }
       }
       return;
     }
   }
   for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) {
     const int r = idx / N, n = idx % N;
-    const T* x = in + r * in_stride;
+    const T* x = in + r * K;
     T z = T(0);
     for (int k = 0; k < K; ++k) z += x[k] * W[k * N + n];
     if (pre) pre[r * N + n] = z;
-    out[r * out_row + n * out_col] = activated ? activate(act, z) : z;
+    out(r, n, activated ? activate(act, z) : z);
   }
 }
+
+// A row-major output of N columns for block_dense.
+template <class T>
+struct RowsOut {
+  T* p;
+  int N;
+  FLASHTP_DEVICE void operator()(int r, int n, T v) const { p[r * N + n] = v; }
+};
 
 // The first `layers` layers of mlp on `rows` rows of `in`, every layer
 // activated except the network's last (when layers == mlp.depth and
 // last_activated is false). Intermediate activations go to ping/pong (rows x
-// width each), the result to out[r * out_row + n * out_col]; pre-activations
-// of layer l to z + l * z_stride when z is given. Ends with a barrier.
-template <class T, class R>
+// width each), the result to out(r, n, value); pre-activations of layer l to
+// z + l * z_stride when z is given. Ends with a barrier.
+template <class T, class R, class Out>
 FLASHTP_DEVICE_ONLY void block_mlp_forward(const MlpView<R>& mlp, bool last_activated, int rows, const T* in, T* z,
-                                           int z_stride, T* ping, T* pong, T* out, int out_row, int out_col) {
+                                           int z_stride, T* ping, T* pong, const Out& out) {
   const T* x = in;
   for (int l = 0; l < mlp.depth; ++l) {
     const int K = mlp.widths[l], N = mlp.widths[l + 1];
-    const bool last = l + 1 == mlp.depth;
-    T* y = last ? out : (l % 2 == 0 ? ping : pong);
-    T* spare = x == ping ? pong : ping;
-    block_dense(rows, x, K, K, mlp.weight[l], N, z ? z + l * z_stride : nullptr, y, last ? out_row : N,
-                last ? out_col : 1, mlp.act, !last || last_activated, spare);
+    T* pre = z ? z + l * z_stride : nullptr;
+    T* y = l % 2 == 0 ? ping : pong;
+    if (l + 1 == mlp.depth) {  // y is free: the stage
+      block_dense(rows, x, K, mlp.weight[l], mlp.packed[l], N, pre, y, mlp.act, last_activated, out);
+    } else {
+      block_dense(rows, x, K, mlp.weight[l], mlp.packed[l], N, pre, y, mlp.act, true, RowsOut<T>{y, N});
+    }
     sync_block();
     x = y;
   }
@@ -83,8 +97,8 @@ FLASHTP_DEVICE_ONLY void block_mlp_backward(const MlpView<R>& mlp, bool last_act
       sync_block();
     }
     T* next = l == 0 ? grad_in : (g == grad ? spare : grad);
-    block_dense(rows, g, N, N, mlp.transpose[l], K, static_cast<T*>(nullptr), next, K, 1, mlp.act, false,
-                static_cast<T*>(nullptr));
+    block_dense(rows, g, N, mlp.transpose[l], mlp.packed_transpose[l], K, static_cast<T*>(nullptr), next, mlp.act,
+                false, RowsOut<T>{next, K});
     sync_block();
     g = next;
   }

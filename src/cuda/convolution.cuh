@@ -146,27 +146,26 @@ FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
 }
 
 // The radial MLP's hidden layers on the chunk; the last activation a[e][k]
-// goes to aT, transposed (aT[k][e]) or packed for the tensor cores. Ends with
-// a barrier.
+// goes to aT, packed for the tensor cores or transposed (aT[k][e]). Ends
+// with a barrier.
 template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
   const int K = cv.K, depth = cv.hidden.depth;
-  if (tensor_core_gemms<T>(cv)) {
-    // a[e][k], row-major, in the buffer the last hidden layer does not read
-    T* a = depth % 2 == 0 ? pong : ping;
-    if (depth > 0) block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, a, K, 1);
-    const T* rows = depth > 0 ? a : emb;
-    if constexpr (std::is_same_v<T, float>)
-      for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) PackedA::store(rows[idx], idx / K, idx % K, K, aT);
-    sync_block();
+  auto store = [&](int e, int k, T a) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (tensor_core_gemms<T>(cv)) {
+        PackedA::store(a, e, k, K, aT);
+        return;
+      }
+    }
+    aT[k * EC + e] = a;
+  };
+  if (depth > 0) {
+    block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, store);
     return;
   }
-  if (depth == 0) {
-    for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) aT[(idx % K) * EC + idx / K] = emb[idx];
-    sync_block();
-    return;
-  }
-  block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, aT, 1, EC);
+  for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) store(idx / K, idx % K, emb[idx]);
+  sync_block();
 }
 
 // N values from p to out, or back, U at a time where U values make one

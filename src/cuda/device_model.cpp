@@ -74,6 +74,18 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   return view;
 }
 
+namespace {
+// A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
+template <bool split>
+std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
+  std::vector<float> packed(PackedB<split>::kParts * m.size());
+  for (int k = 0; k < rows; ++k)
+    for (int n = 0; n < cols; ++n)
+      PackedB<split>::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
+  return packed;
+}
+}  // namespace
+
 // The first `layers` weight matrices of an MLP, and their transposes.
 template <class R>
 MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
@@ -89,23 +101,15 @@ MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
       for (int c = 0; c < cols; ++c) t[static_cast<size_t>(c) * rows + r] = w[static_cast<size_t>(r) * cols + c];
     view.weight[k] = upload(w);
     view.transpose[k] = upload(t);
+    if constexpr (std::is_same_v<R, float>) {
+      if (rows % kMmaDepth == 0 && cols % 16 == 0) view.packed[k] = upload(pack_b<false>(w, rows, cols));
+      if (cols % kMmaDepth == 0 && rows % 16 == 0) view.packed_transpose[k] = upload(pack_b<false>(t, cols, rows));
+    }
     if (k + 1 < layers) view.max_hidden = std::max(view.max_hidden, cols);
   }
   if (layers > 0) view.max_hidden = std::max(view.max_hidden, def.widths[layers]);
   return view;
 }
-
-namespace {
-// A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
-template <bool split>
-std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
-  std::vector<float> packed(PackedB<split>::kParts * m.size());
-  for (int k = 0; k < rows; ++k)
-    for (int n = 0; n < cols; ++n)
-      PackedB<split>::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
-  return packed;
-}
-}  // namespace
 
 // Each task's shares in the backward pass (views.hpp), in task order (a
 // pass's slots are then one range), for scalars of scalar_words_ registers.

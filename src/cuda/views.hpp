@@ -37,6 +37,10 @@ struct MlpView {
   int widths[kMaxMlpLayers + 1] = {};
   const R* weight[kMaxMlpLayers] = {};
   const R* transpose[kMaxMlpLayers] = {};
+  // float, a layer on the tensor cores' tiles (rows of 8, columns of 16):
+  // the weights and their transpose as whole PackedB (tensor_cores.cuh), or null
+  const R* packed[kMaxMlpLayers] = {};
+  const R* packed_transpose[kMaxMlpLayers] = {};
   ActivationKind act = ActivationKind::silu;
   int max_hidden = 0;  // widest hidden layer (1..depth-1), 0 if none
 };
