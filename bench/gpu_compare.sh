@@ -20,18 +20,18 @@ mkdir -p "$out"
 jobs=$(($(nproc) / 2 > 0 ? $(nproc) / 2 : 1))
 for side in a b; do
   dir=${!side}
-  (cmake -S "$dir" -B "$dir/build-gpu" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
-    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS=OFF -DFLASHTP_LAMMPS=OFF -DFLASHTP_REFERENCE_DIR="$ref" >"$out/configure_$side.log" &&
-    cmake --build "$dir/build-gpu" -j"$jobs" --target flashtp_cli flashtp_bench_cuda >"$out/build_$side.log" 2>&1) &
+  (cmake -S "$dir" -B "$dir/build-compare" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
+    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS=OFF -DFLASHTP_LAMMPS=OFF >"$out/configure_$side.log" &&
+    cmake --build "$dir/build-compare" -j"$jobs" --target flashtp_cli flashtp_bench_cuda >"$out/build_$side.log" 2>&1) &
 done
 wait
 for side in a b; do
-  [ -x "${!side}/build-gpu/flashtp" ] || { echo "build $side failed: $out/build_$side.log" >&2; exit 1; }
+  [ -x "${!side}/build-compare/flashtp" ] || { echo "build $side failed: $out/build_$side.log" >&2; exit 1; }
 done
 for model in sevennet0_arch l3i5_arch; do
   for precision in float32 float64; do
     for side in a b; do
-      "${!side}/build-gpu/flashtp" eval --model "$ref/models/$model.pth" --data "$ref/structures/hfo2_768.data" \
+      "${!side}/build-compare/flashtp" eval --model "$ref/models/$model.pth" --data "$ref/structures/hfo2_768.data" \
         --species Hf,O,Zr --precision "$precision" --device cuda --json >"$out/${side}_${model}_$precision.json"
     done
     if cmp -s "$out/a_${model}_$precision.json" "$out/b_${model}_$precision.json"; then
@@ -53,7 +53,7 @@ for round in $(seq "$rounds"); do
     for case in "sevennet0_arch 5" "l3i5_arch 4"; do
       set -- $case
       echo "== $side ($(basename "${!side}")) $1, round $round"
-      "${!side}/build-gpu/bench/flashtp_bench_cuda" --model "$ref/models/$1.pth" --name "$1" \
+      "${!side}/build-compare/bench/flashtp_bench_cuda" --model "$ref/models/$1.pth" --name "$1" \
         --data "$ref/structures/hfo2_96.data" --replicate "$2" --anchors "$ref/anchors.json" --profile |
         grep -E "^ +[0-9]+ +[0-9]+ |convolution|linear_rows"
     done

@@ -80,7 +80,7 @@ configure() {
             -DLAMMPS_MPI_INCLUDE_DIR="$b/include" -DFLASHTP_PLUGIN_LMP="$b/bin/lmp" -DFLASHTP_PLUGIN_MPIRUN="$b/bin/mpiexec")
   fi
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
-    -DFLASHTP_TORCH=OFF -DFLASHTP_REFERENCE_DIR="$ref" "${lammps[@]}" >"$out/configure.log"
+    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS=ON -DFLASHTP_REFERENCE_DIR="$ref" "${lammps[@]}" >"$out/configure.log"
 }
 stages=("$@")
 [ $# -gt 0 ] || stages=(build test bench)

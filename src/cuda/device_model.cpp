@@ -20,6 +20,18 @@ const V* DeviceModel<R>::upload(const std::vector<V>& values) {
   return p;
 }
 
+namespace {
+// A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
+template <bool split>
+std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
+  std::vector<float> packed(PackedB<split>::kParts * m.size());
+  for (int k = 0; k < rows; ++k)
+    for (int n = 0; n < cols; ++n)
+      PackedB<split>::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
+  return packed;
+}
+}  // namespace
+
 // Forward: one entry per output segment, listing the paths into it (model
 // order, as the CPU sums them). Transposed (dL/dx from dL/dy): the roles of
 // the input and output segments swap and each W becomes W^T.
@@ -39,7 +51,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
       const int seg_in = transpose ? path.seg_out : path.seg_in;
       if (seg_out != o) continue;
       order.push_back(p);
-      paths.insert(paths.end(), {in.offset(seg_in), in[seg_in].mul, 0});
+      paths.insert(paths.end(), {in.offset(seg_in), in[seg_in].mul, 0, 0});
       widest_path = std::max(widest_path, in[seg_in].dim());
     }
     segments.insert(segments.end(), {out.offset(o), out[o].mul, out[o].ir.dim(), begin, static_cast<int>(order.size())});
@@ -66,25 +78,34 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   view.widest_path = widest_path;
   view.widest_segment = widest_segment;
   view.tensor_items = tensor_items;
-  view.segments = upload(segments);
-  view.paths = upload(paths);
   view.weight = upload(weights);
   view.variant_stride = variants.size() > 1 ? static_cast<int>(weights.size() / variants.size()) : 0;
+  if constexpr (std::is_same_v<R, float>) {
+    if (view.variant_stride == 0) {  // W, zero-padded to rows of 8 and kLinearTile columns, split and packed
+      std::vector<float> packed;
+      for (size_t o = 0; o < segments.size() / kSegmentFields; ++o) {
+        const int* seg = &segments[o * kSegmentFields];
+        const int cols = seg[1], padded_cols = (cols + kLinearTile - 1) / kLinearTile * kLinearTile;
+        for (int n = seg[3]; n < seg[4]; ++n) {
+          int* path = &paths[static_cast<size_t>(n) * kPathFields];
+          const int rows = path[1], padded_rows = (rows + kMmaDepth - 1) / kMmaDepth * kMmaDepth;
+          std::vector<float> w(static_cast<size_t>(padded_rows) * padded_cols, 0.0f);
+          for (int u = 0; u < rows; ++u)
+            for (int v = 0; v < cols; ++v)
+              w[static_cast<size_t>(u) * padded_cols + v] = weights[path[2] + static_cast<size_t>(u) * cols + v];
+          path[3] = static_cast<int>(packed.size());
+          const std::vector<float> p = pack_b<true>(w, padded_rows, padded_cols);
+          packed.insert(packed.end(), p.begin(), p.end());
+        }
+      }
+      view.packed = upload(packed);
+    }
+  }
+  view.segments = upload(segments);
+  view.paths = upload(paths);
   if (!transpose && !def.bias.empty()) view.bias = upload(std::vector<R>(def.bias.begin(), def.bias.end()));
   return view;
 }
-
-namespace {
-// A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
-template <bool split>
-std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
-  std::vector<float> packed(PackedB<split>::kParts * m.size());
-  for (int k = 0; k < rows; ++k)
-    for (int n = 0; n < cols; ++n)
-      PackedB<split>::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
-  return packed;
-}
-}  // namespace
 
 // The first `layers` weight matrices of an MLP, and their transposes.
 template <class R>

@@ -123,8 +123,9 @@ FLASHTP_KERNEL void linear_rows(LinearView<R> L, const T* x, int x_stride, T* y,
 // (no per-species variants): a warp takes kLinearTile rows and, for one
 // component m of one output segment, kLinearTile channels v, the GEMMs
 //   Y_m[r][v] (+)= bias + sum_paths sum_u X_m[r][u] W[u][v],  X_m[r][u] = x[r][in + u d + m],
-// u in k-steps of 8, zero beyond the path's channels (tensor_cores.cuh),
-// summed over k in float (the tensor cores' own long sums drift: measured
+// u in k-steps of 8, zero beyond the path's channels (tensor_cores.cuh), W
+// split and packed by the host (LinearView::packed), each k-step's products
+// summed in float (the tensor cores' own long sums drift: measured
 // 5e-6 eV/atom on the energies of l3i5_arch).
 constexpr int kLinearWarps = kNodeThreads / kWarpSize;
 
@@ -134,33 +135,23 @@ inline unsigned linear_tensor_blocks(const LinearView<R>& L, int rows) {
   return tiles * static_cast<unsigned>((L.tensor_items + kLinearWarps - 1) / kLinearWarps);
 }
 
-// A: X_m[r][u] at x[r * stride + u d], r < rows, u < channels; B: W[u][v] at
-// w[u * ld + v], u < channels, v < cols; zeros outside.
-struct LinearInput {
+// A: X_m[r][u] at x[r * stride + u d], r < rows, u < channels; zeros outside.
+struct LinearInput : GatheredA {
   const float* x;
   int stride, d, rows, channels;
-  FLASHTP_DEVICE_ONLY void fragment(int tile, int step, float (&hi)[4], float (&lo)[4]) const {
-    gather_a(*this, tile, step, hi, lo);
-  }
+  FLASHTP_DEVICE LinearInput(const float* x_, int stride_, int d_, int rows_, int channels_)
+      : x(x_), stride(stride_), d(d_), rows(rows_), channels(channels_) {}
   FLASHTP_DEVICE_ONLY float element(int r, int u) const {
     return r < rows && u < channels ? x[r * stride + u * d] : 0.0f;
   }
 };
-struct LinearWeights : PlainB {
-  const float* w;
-  int ld, channels, cols;
-  FLASHTP_DEVICE LinearWeights(const float* w_, int ld_, int channels_, int cols_)
-      : w(w_), ld(ld_), channels(channels_), cols(cols_) {}
-  template <int NT>
-  FLASHTP_DEVICE_ONLY void load(int step, Loaded<NT>& b) const {
-    gather_b(*this, step, b[0]);
-  }
-  FLASHTP_DEVICE_ONLY float element(int u, int v) const { return u < channels && v < cols ? w[u * ld + v] : 0.0f; }
-};
 
+// Four blocks a multiprocessor (at most 128 registers, 12 bytes of spills):
+// the kernel waits on its gathers, and the warps hide each other's waits.
 template <class T>
-FLASHTP_KERNEL void linear_rows_tensor(LinearView<T> L, const T* x, int x_stride, T* y, int y_stride, int rows,
-                                       int accumulate) {
+FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(kNodeThreads, 4) void linear_rows_tensor(LinearView<T> L, const T* x,
+                                                                             int x_stride, T* y, int y_stride,
+                                                                             int rows, int accumulate) {
   static_assert(std::is_same_v<T, float>, "the tensor cores take float");
   const int items = L.tensor_items, item_blocks = (items + kLinearWarps - 1) / kLinearWarps;
   const int r0 = static_cast<int>(blockIdx.x) / item_blocks * kLinearTile;
@@ -193,9 +184,9 @@ FLASHTP_KERNEL void linear_rows_tensor(LinearView<T> L, const T* x, int x_stride
   for (int p = seg[3]; p < seg[4]; ++p) {
     const int* path = L.paths + p * kPathFields;
     const int mul_in = path[1];
-    warp_mma<true, Sums::rounded_per_step>((mul_in + kMmaDepth - 1) / kMmaDepth,
-                                           LinearInput{in + path[0], x_stride, d, rows_here, mul_in},
-                                           LinearWeights{L.weight + path[2] + v0, mul_out, mul_in, cols}, c);
+    const int steps = (mul_in + kMmaDepth - 1) / kMmaDepth;
+    warp_mma<true, Sums::rounded_per_step>(steps, LinearInput{in + path[0], x_stride, d, rows_here, mul_in},
+                                           PackedB<true>{L.packed + path[3], kMmaDepth * steps, 0, v0 / kMmaCols}, c);
   }
   FLASHTP_UNROLL
   for (int x = 0; x < MT * NT * 4; ++x) {

@@ -24,6 +24,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "cuda/platform.hpp"
 
@@ -104,6 +105,20 @@ struct PlainB {
     }
   }
 };
+
+// An A source in global memory whose fragments are gathered element by
+// element (load: whole floats): warp_mma loads them a k-step ahead and splits
+// them when they are used, as PlainB's.
+struct GatheredA {
+  template <class Source>
+  FLASHTP_DEVICE_ONLY static void load(const Source& A, int tile, int step, float (&a)[4]) {
+    const int l = lane_id();
+    FLASHTP_UNROLL
+    for (int i = 0; i < 4; ++i) a[i] = A.element(kMmaRows * tile + a_row(l, i), kMmaDepth * step + a_col(l, i));
+  }
+};
+template <class Source>
+inline constexpr bool gathered_a = std::is_base_of_v<GatheredA, Source>;
 
 // A[r][k] at p[r * ld + k].
 struct RowMajorA {
@@ -295,21 +310,39 @@ enum class Sums { on_tensor_cores, rounded_per_step };
 
 // C += A B over `steps` k-steps of 8, for the warp's MT x NT tiles (all 32
 // lanes call it): A's rows 16 MT, B's columns 8 NT, from their sources. A's
-// fragments come split, B's as its source splits them, and with `ahead` each
-// step's are loaded during the step before (B is global memory; the registers
-// this takes are worth it where nothing spills for them).
+// fragments come split (a GatheredA's are split here, and always loaded a
+// step ahead), B's as its source splits them, and with `ahead` each step's
+// are loaded during the step before (B is global memory; the registers this
+// takes are worth it where nothing spills for them).
 template <bool ahead = true, Sums sums = Sums::on_tensor_cores, int MT, int NT, class SourceA, class SourceB>
 FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B, Accumulators<MT, NT>& c) {
 #if defined(FLASHTP_TENSOR_CORES)
   typename SourceB::template Loaded<NT> b_next;
+  float a_next[MT][4];  // gathered A's whole fragments, a step ahead
+  auto load_a = [&](int step) {
+    FLASHTP_UNROLL
+    for (int m = 0; m < MT; ++m) GatheredA::load(A, m, step, a_next[m]);
+  };
   if (ahead && steps > 0) B.template load<NT>(0, b_next);
+  if constexpr (gathered_a<SourceA>) {
+    if (steps > 0) load_a(0);
+  }
   for (int s = 0; s < steps; ++s) {
     float a_hi[MT][4], a_lo[MT][4], b_hi[NT][2], b_lo[NT][2];
     if (!ahead) B.template load<NT>(s, b_next);
     SourceB::template split<NT>(b_next, b_hi, b_lo);
     if (ahead && s + 1 < steps) B.template load<NT>(s + 1, b_next);
-    FLASHTP_UNROLL
-    for (int m = 0; m < MT; ++m) A.fragment(m, s, a_hi[m], a_lo[m]);
+    if constexpr (gathered_a<SourceA>) {
+      FLASHTP_UNROLL
+      for (int x = 0; x < MT * 4; ++x) {
+        const Tf32Split a = tf32_split(a_next[x / 4][x % 4]);
+        a_hi[x / 4][x % 4] = a.hi, a_lo[x / 4][x % 4] = a.lo;
+      }
+      if (s + 1 < steps) load_a(s + 1);
+    } else {
+      FLASHTP_UNROLL
+      for (int m = 0; m < MT; ++m) A.fragment(m, s, a_hi[m], a_lo[m]);
+    }
     FLASHTP_UNROLL
     for (int m = 0; m < MT; ++m) {
       FLASHTP_UNROLL

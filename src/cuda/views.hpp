@@ -17,13 +17,17 @@ struct LinearView {
   int num_segments = 0;
   int widest_path = 0, widest_segment = 0;  // the largest mul_in d of a path, mul_out d of a segment
   const int* segments = nullptr;  // per output segment: out_offset, mul_out, d, path_begin, path_end
-  const int* paths = nullptr;     // per path: in_offset, mul_in, weight_offset
+  const int* paths = nullptr;     // per path: in_offset, mul_in, weight_offset, packed_offset
   const R* weight = nullptr;
   int variant_stride = 0;
+  // float, one W for all rows (the tensor cores' linears): each path's W split
+  // and packed (PackedB<true>, zero-padded to whole k-steps and kLinearTile
+  // columns) at its packed_offset; otherwise null
+  const R* packed = nullptr;
   int tensor_items = 0;  // warps per tile of rows on the tensor cores: over segments, d x chunks of kLinearTile
   const R* bias = nullptr;        // out_dim values, or null
 };
-constexpr int kSegmentFields = 5, kPathFields = 3;
+constexpr int kSegmentFields = 5, kPathFields = 4;
 constexpr int kLinearTile = 32;  // rows and channels of a warp's block on the tensor cores
 
 // Layers of an e3nn FullyConnectedNet, h <- act(h W_k) (the caller knows
