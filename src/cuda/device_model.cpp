@@ -78,7 +78,6 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
   view.widest_path = widest_path;
   view.widest_segment = widest_segment;
   view.tensor_items = tensor_items;
-  view.weight = upload(weights);
   view.variant_stride = variants.size() > 1 ? static_cast<int>(weights.size() / variants.size()) : 0;
   if constexpr (std::is_same_v<R, float>) {
     if (view.variant_stride == 0) {  // W, zero-padded to rows of 8 and kLinearTile columns, split and packed
@@ -101,6 +100,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
       view.packed = upload(packed);
     }
   }
+  if (!view.packed) view.weight = upload(weights);  // linear_rows's
   view.segments = upload(segments);
   view.paths = upload(paths);
   if (!transpose && !def.bias.empty()) view.bias = upload(std::vector<R>(def.bias.begin(), def.bias.end()));

@@ -125,7 +125,7 @@ class Pipeline final : public Evaluation<T> {
   // y (+)= L(x) on `rows` rows.
   void linear(const LinearView<R>& L, const T* x, int x_stride, T* y, int y_stride, int rows, bool accumulate) {
     if constexpr (std::is_same_v<T, float>) {
-      if (L.variant_stride == 0) {
+      if (L.packed) {
         launch("linear_rows_tensor", linear_rows_tensor<T>, linear_tensor_blocks(L, rows), kNodeThreads, 0, L, x,
                x_stride, y, y_stride, rows, accumulate ? 1 : 0);
         return;

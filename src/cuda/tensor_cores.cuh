@@ -67,13 +67,22 @@ FLASHTP_DEVICE Tf32Split tf32_split(float x) {
 }
 
 // Fragments gathered element by element from any source with element(): A's
-// split as they are loaded, B's whole (PlainB splits them).
+// whole, or split as they are loaded; B's whole (PlainB splits them).
+template <class Source>
+FLASHTP_DEVICE_ONLY float a_fragment_element(const Source& A, int tile, int step, int i) {
+  const int l = lane_id();
+  return A.element(kMmaRows * tile + a_row(l, i), kMmaDepth * step + a_col(l, i));
+}
+template <class Source>
+FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&a)[4]) {
+  FLASHTP_UNROLL
+  for (int i = 0; i < 4; ++i) a[i] = a_fragment_element(A, tile, step, i);
+}
 template <class Source>
 FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&hi)[4], float (&lo)[4]) {
-  const int l = lane_id();
   FLASHTP_UNROLL
   for (int i = 0; i < 4; ++i) {
-    const Tf32Split s = tf32_split(A.element(kMmaRows * tile + a_row(l, i), kMmaDepth * step + a_col(l, i)));
+    const Tf32Split s = tf32_split(a_fragment_element(A, tile, step, i));
     hi[i] = s.hi, lo[i] = s.lo;
   }
 }
@@ -106,17 +115,10 @@ struct PlainB {
   }
 };
 
-// An A source in global memory whose fragments are gathered element by
-// element (load: whole floats): warp_mma loads them a k-step ahead and splits
-// them when they are used, as PlainB's.
-struct GatheredA {
-  template <class Source>
-  FLASHTP_DEVICE_ONLY static void load(const Source& A, int tile, int step, float (&a)[4]) {
-    const int l = lane_id();
-    FLASHTP_UNROLL
-    for (int i = 0; i < 4; ++i) a[i] = A.element(kMmaRows * tile + a_row(l, i), kMmaDepth * step + a_col(l, i));
-  }
-};
+// Marks an A source in global memory whose fragments are gathered element by
+// element (gather_a): warp_mma loads them whole a k-step ahead and splits them
+// when they are used, as PlainB's.
+struct GatheredA {};
 template <class Source>
 inline constexpr bool gathered_a = std::is_base_of_v<GatheredA, Source>;
 
@@ -321,7 +323,7 @@ FLASHTP_DEVICE_ONLY void warp_mma(int steps, const SourceA& A, const SourceB& B,
   float a_next[MT][4];  // gathered A's whole fragments, a step ahead
   auto load_a = [&](int step) {
     FLASHTP_UNROLL
-    for (int m = 0; m < MT; ++m) GatheredA::load(A, m, step, a_next[m]);
+    for (int m = 0; m < MT; ++m) gather_a(A, m, step, a_next[m]);
   };
   if (ahead && steps > 0) B.template load<NT>(0, b_next);
   if constexpr (gathered_a<SourceA>) {

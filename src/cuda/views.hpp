@@ -18,7 +18,7 @@ struct LinearView {
   int widest_path = 0, widest_segment = 0;  // the largest mul_in d of a path, mul_out d of a segment
   const int* segments = nullptr;  // per output segment: out_offset, mul_out, d, path_begin, path_end
   const int* paths = nullptr;     // per path: in_offset, mul_in, weight_offset, packed_offset
-  const R* weight = nullptr;
+  const R* weight = nullptr;  // null where packed is set
   int variant_stride = 0;
   // float, one W for all rows (the tensor cores' linears): each path's W split
   // and packed (PackedB<true>, zero-padded to whole k-steps and kLinearTile
