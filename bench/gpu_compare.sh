@@ -4,7 +4,8 @@
 # once on this machine. Are each change's energies, forces and virials the base's byte
 # for byte (`flashtp eval --json`, hfo2_768, both models, both precisions), and if not,
 # by how much do they differ; how fast is each (`flashtp_bench_cuda --profile` at the
-# anchor sizes, the trees in turn, ROUNDS rounds: the machine's drift hits them all)?
+# anchor sizes, every kernel, the trees in turn, ROUNDS rounds: the machine's drift hits
+# them all)?
 #
 #   bench/gpu_compare.sh [--rounds N] BASE CHANGE [CHANGE ...]      (N: 2)
 #
@@ -68,7 +69,7 @@ for round in $(seq "$rounds"); do
       echo "== $(basename "${trees[$i]}") $1, round $round"
       "${trees[$i]}/build-compare/bench/flashtp_bench_cuda" --model "$ref/models/$1.pth" --name "$1" \
         --data "$ref/structures/hfo2_96.data" --replicate "$2" --anchors "$ref/anchors.json" --profile |
-        grep -E "^ +[0-9]+ +[0-9]+ |convolution|linear_rows"
+        grep -E "^ +[0-9]+ +[0-9]+ | ms +[0-9]+ launches"
     done
   done
 done 2>&1 | tee "$out/profile.log"
