@@ -10,6 +10,7 @@
 
 #include "cuda/convolution.cuh"
 #include "cuda/device_model.hpp"
+#include "cuda/edge_kernels.cuh"
 #include "cuda/graph_layout.hpp"
 #include "cuda/node_kernels.cuh"
 #include "cuda/pipeline.hpp"
@@ -18,14 +19,20 @@
 
 namespace flashtp::cuda {
 
-// Edges per chunk (forward, backward) and threads per block of the fused
-// kernels. A chunk reads the radial MLP's last layer once: the float forward's
-// chunks of 64 edges halve that traffic (its per-slot weights share the
-// hidden layers' buffers, so two blocks still fit a multiprocessor).
+// Edges per chunk (forward, backward, radial_backward) and threads per block
+// of the fused kernels. A chunk reads the radial MLP's last layer once: the
+// float forward's chunks of 64 edges halve that traffic (its per-slot weights
+// share the hidden layers' buffers, so two blocks still fit a multiprocessor).
 template <class T> struct KernelShape;
-template <> struct KernelShape<float> { static constexpr int forward_edges = 64, edges = 32, threads = 256; };
-template <> struct KernelShape<double> { static constexpr int forward_edges = 16, edges = 16, threads = 256; };
-template <> struct KernelShape<Dual<double>> { static constexpr int forward_edges = 8, edges = 8, threads = 128; };
+template <> struct KernelShape<float> {
+  static constexpr int forward_edges = 64, edges = 32, radial_edges = 64, threads = 256;
+};
+template <> struct KernelShape<double> {
+  static constexpr int forward_edges = 16, edges = 16, radial_edges = 32, threads = 256;
+};
+template <> struct KernelShape<Dual<double>> {
+  static constexpr int forward_edges = 8, edges = 8, radial_edges = 16, threads = 128;
+};
 
 constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
 
@@ -43,14 +50,14 @@ class Pipeline final : public Evaluation<T> {
   using R = real_t<T>;
   using Output = PipelineOutput<T>;
   static constexpr int EC = KernelShape<T>::edges, EC_FORWARD = KernelShape<T>::forward_edges,
-                       THREADS = KernelShape<T>::threads;
+                       EC_RADIAL = KernelShape<T>::radial_edges, THREADS = KernelShape<T>::threads;
 
   explicit Pipeline(const Model& model)
       : num_species_(model.num_species()), dm_(model, static_cast<int>(sizeof(T) / 4)) {
     for (const auto& l : dm_.layers) {
       if (l.conv.K > THREADS)
         throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));
-      if (std::max(conv_bytes(l.conv, false), conv_bytes(l.conv, true)) > shared_memory_limit())
+      if (std::max({conv_bytes(l.conv, false), conv_bytes(l.conv, true), radial_bytes(l.conv)}) > shared_memory_limit())
         throw Error("CUDA engine: a layer needs more shared memory than the device has");
       widest_row_ = std::max({widest_row_, l.conv.x_dim, l.conv.mid_dim, l.conv.partial_dim});
     }
@@ -79,9 +86,13 @@ class Pipeline final : public Evaluation<T> {
  private:
   size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
     const int edges = backward ? EC : EC_FORWARD;
-    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
-                       hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
+    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv),
+                       cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(edges);
+  }
+  size_t radial_bytes(const ConvView<R>& cv) const {
+    const RadialShared s(EC_RADIAL, dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K));
+    return static_cast<size_t>(s.total) * sizeof(T);
   }
 
   // The graph's topology goes up only when it differs from the last one's
@@ -119,7 +130,6 @@ class Pipeline final : public Evaluation<T> {
       topology_.centre_start = g.centre_start;
     }
     vec_.upload(vec);
-    grad_vec_.zeros(3 * size_t(edges_));
   }
 
   // y (+)= L(x) on `rows` rows.
@@ -211,30 +221,45 @@ class Pipeline final : public Evaluation<T> {
     }
   }
 
+  // dE/dx back through the layers; the edges' dL/da, dL/demb and dL/dY go
+  // through edge_kernels.cuh to grad_vec_ = dE/dr_e. The first layer's input
+  // (the species embedding) is a constant: its gradient is not computed.
   void backward(GhostExchange* ghosts) {
     const int N = nodes_, Lc = local_;
+    const int64_t E = edges_;
+    const auto& em = dm_.embedding;
+    T* grad_emb = grad_emb_.zeros(size_t(E) * em.num_basis);
+    T* grad_Y = grad_Y_.zeros(size_t(E) * em.sh_size());
     int current = 0;  // grad_[current]: dE/dx of the layer's output
     for (size_t t = dm_.layers.size(); t-- > 0;) {
       const auto& l = dm_.layers[t];
+      const bool first = t == 0;
       T* grad_out = grad_[current].data();
       T* grad_y = grad_y_.reserve(size_t(Lc) * l.dim_gate);
       launch("gate_backward", gate_backward<T, R>, blocks_for(int64_t(Lc) * l.dim_gate), kNodeThreads, 0, l.gate,
              y_[t].data(), grad_out, grad_y, Lc);
-      T* grad_x = grad_[1 - current].zeros(size_t(N) * l.dim_x);
-      linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
+      T* grad_x = first ? nullptr : grad_[1 - current].zeros(size_t(N) * l.dim_x);
+      if (!first) linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
       T* grad_message = message_.reserve(size_t(Lc) * l.dim_mid);  // the forward's messages are spent
       linear(l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
 
-      T* partial = partial_.zeros(size_t(N) * l.conv.partial_dim);
+      T* partial = first ? nullptr : partial_.zeros(size_t(N) * l.conv.partial_dim);
+      T* grad_a = grad_a_.reserve(size_t(E) * l.conv.K);
       launch("convolution_backward", convolution_backward<T, EC, THREADS>, sender_tiles_count_, THREADS,
-             conv_bytes(l.conv, true), l.conv, dm_.embedding, sender_tiles_.data(), sender_edges_.data(),
-             center_.data(), neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, grad_vec_.data());
+             conv_bytes(l.conv, true), l.conv, em, sender_tiles_.data(), sender_edges_.data(), center_.data(),
+             neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, grad_a, grad_Y);
+      launch("radial_backward", radial_backward<T, EC_RADIAL, THREADS>,
+             static_cast<unsigned>((E + EC_RADIAL - 1) / EC_RADIAL), THREADS, radial_bytes(l.conv), l.conv.hidden, em,
+             l.conv.K, E, vec_.data(), grad_a, grad_emb);
+      if (first) break;
       T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
       launch("path_sum", path_sum<T, R>, blocks_for(int64_t(N) * l.dim_x), kNodeThreads, 0, l.conv, partial, grad_h, N);
       linear(l.linear_1_t, grad_h, l.dim_x, grad_x, l.dim_x, N, true);
       if (ghosts && N > Lc) exchange_reverse(*ghosts, grad_x, l.dim_x);
       current = 1 - current;
     }
+    launch("edge_forces", edge_forces<T>, blocks_for(E), kNodeThreads, 0, em, E, vec_.data(), grad_emb, grad_Y,
+           grad_vec_.reserve(3 * size_t(E)));
   }
 
   struct Topology {
@@ -253,6 +278,7 @@ class Pipeline final : public Evaluation<T> {
   DeviceArray<int> species_, center_, neighbor_;
   DeviceArray<int64_t> centre_start_, sender_start_, sender_edges_, centre_tiles_, sender_tiles_;
   DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_y_, grad_[2], partial_, grad_h_;
+  DeviceArray<T> grad_a_, grad_emb_, grad_Y_;  // per edge: dL/da of the layer, dL/demb and dL/dY summed over layers
   DeviceArray<T> readout_tmp_[2], seed_, energy_, forces_, virial_;
   std::vector<DeviceArray<T>> h_, y_;  // per layer, kept for the backward pass
   const T* last_x_ = nullptr;
