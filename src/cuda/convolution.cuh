@@ -34,7 +34,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda/block_mlp.cuh"
+#include "cuda/team_mlp.cuh"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/edge_geometry.cuh"
 #include "cuda/tensor_cores.cuh"
@@ -160,7 +160,7 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* pi
     aT[k * EC + e] = a;
   };
   if (depth > 0) {
-    block_mlp_forward(cv.hidden, true, EC, emb, static_cast<T*>(nullptr), 0, ping, pong, store);
+    team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, static_cast<T*>(nullptr), 0, ping, pong, store);
     return;
   }
   for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) store(idx / K, idx % K, emb[idx]);

@@ -6,28 +6,29 @@
 // dL/demb_e (summed over layers), and edge_forces takes both sums back through
 // the geometry, once for all layers:
 //   dL/dr_e = demb/dr_e^T dL/demb_e + dY/dr_e^T dL/dY_e.
-// Here edges run in plain order, as many per block as the MLP's tensor-core
-// tiles want, not inside every 32-edge chunk of the fused kernel, whose
-// barriers they cost there. Every sum has one writer per kernel, and the
+// Here edges run in plain order, a warp on its own tile of them, not inside
+// every 32-edge chunk of the fused kernel, where they cost block barriers. Every sum has one writer per kernel, and the
 // layers add in a fixed order: results are reproducible.
 #pragma once
 #include <cstdint>
 
-#include "cuda/block_mlp.cuh"
+#include "cuda/team_mlp.cuh"
 #include "cuda/edge_geometry.cuh"
 
 namespace flashtp::cuda {
 
-// Shared memory of radial_backward, in elements of T: the chunk's embeddings
-// (then dL/demb), the hidden pre-activations, two hidden-width buffers.
+// A warp's shared memory in radial_backward, in elements of T: its edges'
+// embeddings (then dL/demb), the hidden pre-activations, two hidden-width
+// buffers, for kMmaRows edges.
 struct RadialShared {
+  static constexpr int rows = kMmaRows;
   int emb, z, ping, pong, total;
-  FLASHTP_DEVICE RadialShared(int EC, int num_basis, int depth, int width) {
+  FLASHTP_DEVICE RadialShared(int num_basis, int depth, int width) {
     emb = 0;
-    z = (num_basis * EC + 7) / 8 * 8;
-    ping = z + depth * width * EC;
-    pong = ping + width * EC;
-    total = pong + width * EC;
+    z = (num_basis * rows + 7) / 8 * 8;
+    ping = z + depth * width * rows;
+    pong = ping + width * rows;
+    total = pong + width * rows;
   }
 };
 
@@ -37,27 +38,29 @@ FLASHTP_DEVICE int radial_width(const MlpView<R>& mlp, int K) {
   return mlp.max_hidden > K ? mlp.max_hidden : K;
 }
 
-// grad_emb[e] += dL/demb_e for the EC edges from blockIdx.x EC: the hidden
-// layers run forward again (their pre-activations), then backward from
-// grad_a[e] (rows of K).
-template <class T, int EC, int THREADS>
+// grad_emb[e] += dL/demb_e: each warp takes its own kMmaRows edges (one
+// tensor-core tile of rows) through the hidden layers forward again (their
+// pre-activations), then backward from grad_a[e] (rows of K); no block barrier.
+template <class T, int THREADS>
 FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 1) void radial_backward(MlpView<real_t<T>> mlp,
                                                                       EmbeddingView<real_t<T>> em, int K,
                                                                       int64_t num_edges, const T* vec,
                                                                       const T* grad_a, T* grad_emb) {
-  const int nb = em.num_basis, width = radial_width(mlp, K), tid = static_cast<int>(threadIdx.x);
-  const RadialShared L(EC, nb, mlp.depth, width);
-  T* sm = reinterpret_cast<T*>(shared_memory());
+  constexpr int ROWS = RadialShared::rows;
+  const int nb = em.num_basis, width = radial_width(mlp, K), lane = lane_id();
+  const RadialShared L(nb, mlp.depth, width);
+  T* sm = reinterpret_cast<T*>(shared_memory()) + warp_id() * L.total;
   T *emb = sm + L.emb, *z = sm + L.z, *ping = sm + L.ping, *pong = sm + L.pong;
-  const int64_t first = static_cast<int64_t>(blockIdx.x) * EC;
-  const int n = static_cast<int>(num_edges - first < EC ? num_edges - first : EC);
+  const int64_t first = (static_cast<int64_t>(blockIdx.x) * (THREADS / kWarpSize) + warp_id()) * ROWS;
+  if (first >= num_edges) return;
+  const int n = static_cast<int>(num_edges - first < ROWS ? num_edges - first : ROWS);
 
   const T* g = grad_a + first * K;
   if (mlp.depth == 0) {  // a is the embedding
-    for (int idx = tid; idx < n * nb; idx += THREADS) grad_emb[first * nb + idx] += g[idx];
+    for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] += g[idx];
     return;
   }
-  for (int e = tid; e < EC; e += THREADS) {
+  for (int e = lane; e < ROWS; e += kWarpSize) {
     if (e < n) {
       const T* v = vec + 3 * (first + e);
       radial_embedding(em, math::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]), emb + nb * e);
@@ -65,12 +68,13 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 1) void radial_backward(MlpView<re
       for (int b = 0; b < nb; ++b) emb[nb * e + b] = T(0);
     }
   }
-  sync_block();
-  block_mlp_forward(mlp, true, EC, emb, z, EC * width, ping, pong, [](int, int, T) {});
-  for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = idx < n * K ? g[idx] : T(0);
-  sync_block();
-  block_mlp_backward(mlp, true, EC, z, EC * width, ping, pong, emb);
-  for (int idx = tid; idx < n * nb; idx += THREADS) grad_emb[first * nb + idx] += emb[idx];
+  const WarpTeam warp;
+  warp.sync();
+  team_mlp_forward(warp, mlp, true, ROWS, emb, z, ROWS * width, ping, pong, [](int, int, T) {});
+  for (int idx = lane; idx < ROWS * K; idx += kWarpSize) ping[idx] = idx < n * K ? g[idx] : T(0);
+  warp.sync();
+  team_mlp_backward(warp, mlp, true, ROWS, z, ROWS * width, ping, pong, emb);
+  for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] += emb[idx];
 }
 
 // grad_vec[e] = dL/dr_e from the sums over layers (grad_Y is left as it was).

@@ -19,19 +19,20 @@
 
 namespace flashtp::cuda {
 
-// Edges per chunk (forward, backward, radial_backward) and threads per block
-// of the fused kernels. A chunk reads the radial MLP's last layer once: the
-// float forward's chunks of 64 edges halve that traffic (its per-slot weights
-// share the hidden layers' buffers, so two blocks still fit a multiprocessor).
+// Edges per chunk (forward, backward) and threads per block of the fused
+// kernels, and of radial_backward (a warp's shared memory grows with T). A
+// chunk reads the radial MLP's last layer once: the float forward's chunks of
+// 64 edges halve that traffic (its per-slot weights share the hidden layers'
+// buffers, so two blocks still fit a multiprocessor).
 template <class T> struct KernelShape;
 template <> struct KernelShape<float> {
-  static constexpr int forward_edges = 64, edges = 32, radial_edges = 64, threads = 256;
+  static constexpr int forward_edges = 64, edges = 32, threads = 256, radial_threads = 128;
 };
 template <> struct KernelShape<double> {
-  static constexpr int forward_edges = 16, edges = 16, radial_edges = 32, threads = 256;
+  static constexpr int forward_edges = 16, edges = 16, threads = 256, radial_threads = 64;
 };
 template <> struct KernelShape<Dual<double>> {
-  static constexpr int forward_edges = 8, edges = 8, radial_edges = 16, threads = 128;
+  static constexpr int forward_edges = 8, edges = 8, threads = 128, radial_threads = 32;
 };
 
 constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
@@ -50,7 +51,7 @@ class Pipeline final : public Evaluation<T> {
   using R = real_t<T>;
   using Output = PipelineOutput<T>;
   static constexpr int EC = KernelShape<T>::edges, EC_FORWARD = KernelShape<T>::forward_edges,
-                       EC_RADIAL = KernelShape<T>::radial_edges, THREADS = KernelShape<T>::threads;
+                       THREADS = KernelShape<T>::threads, RADIAL_THREADS = KernelShape<T>::radial_threads;
 
   explicit Pipeline(const Model& model)
       : num_species_(model.num_species()), dm_(model, static_cast<int>(sizeof(T) / 4)) {
@@ -91,8 +92,8 @@ class Pipeline final : public Evaluation<T> {
     return s.bytes<T>(edges);
   }
   size_t radial_bytes(const ConvView<R>& cv) const {
-    const RadialShared s(EC_RADIAL, dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K));
-    return static_cast<size_t>(s.total) * sizeof(T);
+    const RadialShared s(dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K));
+    return static_cast<size_t>(s.total) * (RADIAL_THREADS / kWarpSize) * sizeof(T);
   }
 
   // The graph's topology goes up only when it differs from the last one's
@@ -248,9 +249,10 @@ class Pipeline final : public Evaluation<T> {
       launch("convolution_backward", convolution_backward<T, EC, THREADS>, sender_tiles_count_, THREADS,
              conv_bytes(l.conv, true), l.conv, em, sender_tiles_.data(), sender_edges_.data(), center_.data(),
              neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, grad_a, grad_Y);
-      launch("radial_backward", radial_backward<T, EC_RADIAL, THREADS>,
-             static_cast<unsigned>((E + EC_RADIAL - 1) / EC_RADIAL), THREADS, radial_bytes(l.conv), l.conv.hidden, em,
-             l.conv.K, E, vec_.data(), grad_a, grad_emb);
+      constexpr int radial_edges = RADIAL_THREADS / kWarpSize * RadialShared::rows;
+      launch("radial_backward", radial_backward<T, RADIAL_THREADS>,
+             static_cast<unsigned>((E + radial_edges - 1) / radial_edges), RADIAL_THREADS, radial_bytes(l.conv),
+             l.conv.hidden, em, l.conv.K, E, vec_.data(), grad_a, grad_emb);
       if (first) break;
       T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
       launch("path_sum", path_sum<T, R>, blocks_for(int64_t(N) * l.dim_x), kNodeThreads, 0, l.conv, partial, grad_h, N);

@@ -1,6 +1,7 @@
-// Dense layers on a few rows held in shared memory, computed by a whole
-// block: the radial MLP's hidden layers (rows = edges) and the readout MLP
-// (rows = atoms). Sums run over k in ascending order, as the CPU's gemm.
+// Dense layers on a few rows held in shared memory, computed by a team of
+// threads, the whole block or one warp on rows of its own: the radial MLP's
+// hidden layers (rows = edges) and the readout MLP (rows = atoms). Sums run
+// over k in ascending order, as the CPU's gemm.
 #pragma once
 #include <type_traits>
 
@@ -10,6 +11,22 @@
 
 namespace flashtp::cuda {
 
+// The threads that share the rows, and their barrier.
+struct BlockTeam {
+  FLASHTP_DEVICE_ONLY int thread() const { return static_cast<int>(threadIdx.x); }
+  FLASHTP_DEVICE_ONLY int threads() const { return static_cast<int>(blockDim.x); }
+  FLASHTP_DEVICE_ONLY int warp() const { return warp_id(); }
+  FLASHTP_DEVICE_ONLY int warps() const { return static_cast<int>(blockDim.x) / kWarpSize; }
+  FLASHTP_DEVICE_ONLY void sync() const { sync_block(); }
+};
+struct WarpTeam {
+  FLASHTP_DEVICE_ONLY int thread() const { return lane_id(); }
+  FLASHTP_DEVICE_ONLY int threads() const { return kWarpSize; }
+  FLASHTP_DEVICE_ONLY int warp() const { return 0; }
+  FLASHTP_DEVICE_ONLY int warps() const { return 1; }
+  FLASHTP_DEVICE_ONLY void sync() const { sync_warp(); }
+};
+
 // z = in W (in is rows x K, W is [K][N]): out(r, n, act(z) or z), and
 // pre[r * N + n] = z when pre is given. Float layers with W packed for the
 // tensor cores (W_packed: whole PackedB, tensor_cores.cuh; packed split, its
@@ -18,13 +35,13 @@ namespace flashtp::cuda {
 // in `stage` (pre, or rows x N of scratch), then activated and stored in a
 // loop (one copy of the activation's code, not one per register of C); the
 // others as one FMA loop per output. No barrier inside.
-template <class T, class R, class Out>
-FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int K, const R* W, const R* W_packed, int N, T* pre,
-                                     T* stage, ActivationKind act, bool activated, const Out& out) {
+template <class Team, class T, class R, class Out>
+FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int K, const R* W, const R* W_packed,
+                                    int N, T* pre, T* stage, ActivationKind act, bool activated, const Out& out) {
   if constexpr (std::is_same_v<T, float>) {
     if (W_packed && rows % kMmaRows == 0) {
       const int row_tiles = rows / kMmaRows;
-      for (int t = warp_id(); t < row_tiles * (N / 16); t += blockDim.x / kWarpSize) {
+      for (int t = team.warp(); t < row_tiles * (N / 16); t += team.warps()) {
         const int r0 = kMmaRows * (t % row_tiles), n0 = 16 * (t / row_tiles);
         Accumulators<1, 2> c;
         zero_accumulators(c);
@@ -41,7 +58,7 @@ FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int K, const R* W, c
       return;
     }
   }
-  for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) {
+  for (int idx = team.thread(); idx < rows * N; idx += team.threads()) {
     const int r = idx / N, n = idx % N;
     const T* x = in + r * K;
     T z = T(0);
@@ -51,7 +68,7 @@ FLASHTP_DEVICE_ONLY void block_dense(int rows, const T* in, int K, const R* W, c
   }
 }
 
-// A row-major output of N columns for block_dense.
+// A row-major output of N columns for team_dense.
 template <class T>
 struct RowsOut {
   T* p;
@@ -63,43 +80,44 @@ struct RowsOut {
 // activated except the network's last (when layers == mlp.depth and
 // last_activated is false). Intermediate activations go to ping/pong (rows x
 // width each), the result to out(r, n, value); pre-activations of layer l to
-// z + l * z_stride when z is given. Ends with a barrier.
-template <class T, class R, class Out>
-FLASHTP_DEVICE_ONLY void block_mlp_forward(const MlpView<R>& mlp, bool last_activated, int rows, const T* in, T* z,
-                                           int z_stride, T* ping, T* pong, const Out& out) {
+// z + l * z_stride when z is given. Ends with the team's barrier.
+template <class Team, class T, class R, class Out>
+FLASHTP_DEVICE_ONLY void team_mlp_forward(const Team& team, const MlpView<R>& mlp, bool last_activated, int rows,
+                                          const T* in, T* z, int z_stride, T* ping, T* pong, const Out& out) {
   const T* x = in;
   for (int l = 0; l < mlp.depth; ++l) {
     const int K = mlp.widths[l], N = mlp.widths[l + 1];
     T* pre = z ? z + l * z_stride : nullptr;
     T* y = l % 2 == 0 ? ping : pong;
     if (l + 1 == mlp.depth) {  // y is free: the stage
-      block_dense(rows, x, K, mlp.weight[l], mlp.packed[l], N, pre, y, mlp.act, last_activated, out);
+      team_dense(team, rows, x, K, mlp.weight[l], mlp.packed[l], N, pre, y, mlp.act, last_activated, out);
     } else {
-      block_dense(rows, x, K, mlp.weight[l], mlp.packed[l], N, pre, y, mlp.act, true, RowsOut<T>{y, N});
+      team_dense(team, rows, x, K, mlp.weight[l], mlp.packed[l], N, pre, y, mlp.act, true, RowsOut<T>{y, N});
     }
-    sync_block();
+    team.sync();
     x = y;
   }
 }
 
-// Reverse of block_mlp_forward: grad holds dL/d(out) as rows x widths[depth]
+// Reverse of team_mlp_forward: grad holds dL/d(out) as rows x widths[depth]
 // (row-major) and is overwritten; dL/d(in) lands in grad_in (rows x widths[0]).
-// spare: rows x (widest hidden layer). Ends with a barrier.
-template <class T, class R>
-FLASHTP_DEVICE_ONLY void block_mlp_backward(const MlpView<R>& mlp, bool last_activated, int rows, const T* z,
-                                            int z_stride, T* grad, T* spare, T* grad_in) {
+// spare: rows x (widest hidden layer). Ends with the team's barrier.
+template <class Team, class T, class R>
+FLASHTP_DEVICE_ONLY void team_mlp_backward(const Team& team, const MlpView<R>& mlp, bool last_activated, int rows,
+                                           const T* z, int z_stride, T* grad, T* spare, T* grad_in) {
   T* g = grad;
   for (int l = mlp.depth - 1; l >= 0; --l) {
     const int K = mlp.widths[l], N = mlp.widths[l + 1];
     if (l + 1 < mlp.depth || last_activated) {
       const T* zl = z + l * z_stride;
-      for (int idx = threadIdx.x; idx < rows * N; idx += blockDim.x) g[idx] *= activate_derivative(mlp.act, zl[idx]);
-      sync_block();
+      for (int idx = team.thread(); idx < rows * N; idx += team.threads())
+        g[idx] *= activate_derivative(mlp.act, zl[idx]);
+      team.sync();
     }
     T* next = l == 0 ? grad_in : (g == grad ? spare : grad);
-    block_dense(rows, g, N, mlp.transpose[l], mlp.packed_transpose[l], K, static_cast<T*>(nullptr), next, mlp.act,
-                false, RowsOut<T>{next, K});
-    sync_block();
+    team_dense(team, rows, g, N, mlp.transpose[l], mlp.packed_transpose[l], K, static_cast<T*>(nullptr), next,
+               mlp.act, false, RowsOut<T>{next, K});
+    team.sync();
     g = next;
   }
 }
