@@ -74,9 +74,9 @@ struct ConvShared {
     Y = take(sh_size * EC);
     // the forward's per-slot weights take the hidden layers' buffers, dead
     // once aT holds the last activations; the backward's dL/da lives in ping
-    const int hidden = 2 * width * EC;
+    const int hidden = 2 * hidden_row(width) * EC;
     ping = take(backward || hidden >= EC * row ? hidden : EC * row);
-    pong = ping + width * EC;
+    pong = ping + hidden_row(width) * EC;
     aT = take((tensor_cores ? 2 : 1) * K * EC);
     wt = backward ? take(EC * row) : ping;
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);

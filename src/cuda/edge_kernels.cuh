@@ -26,9 +26,9 @@ struct RadialShared {
   FLASHTP_DEVICE RadialShared(int num_basis, int depth, int width) {
     emb = 0;
     z = (num_basis * rows + 7) / 8 * 8;
-    ping = z + depth * width * rows;
-    pong = ping + width * rows;
-    total = pong + width * rows;
+    ping = z + depth * hidden_row(width) * rows;
+    pong = ping + hidden_row(width) * rows;
+    total = pong + hidden_row(width) * rows;
   }
 };
 
@@ -70,10 +70,12 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 1) void radial_backward(MlpView<re
   }
   const WarpTeam warp;
   warp.sync();
-  team_mlp_forward(warp, mlp, true, ROWS, emb, z, ROWS * width, ping, pong, [](int, int, T) {});
-  for (int idx = lane; idx < ROWS * K; idx += kWarpSize) ping[idx] = idx < n * K ? g[idx] : T(0);
+  const int z_stride = ROWS * hidden_row(width);
+  team_mlp_forward(warp, mlp, true, ROWS, emb, z, z_stride, ping, pong, [](int, int, T) {});
+  for (int idx = lane; idx < ROWS * K; idx += kWarpSize)
+    ping[idx / K * hidden_row(K) + idx % K] = idx < n * K ? g[idx] : T(0);
   warp.sync();
-  team_mlp_backward(warp, mlp, true, ROWS, z, ROWS * width, ping, pong, emb);
+  team_mlp_backward(warp, mlp, true, ROWS, z, z_stride, ping, pong, emb);
   for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] += emb[idx];
 }
 

@@ -265,7 +265,7 @@ constexpr int kReadoutRows = 8;
 template <class T, class R>
 FLASHTP_KERNEL void readout_mlp(MlpView<R> mlp, const R* scale, const R* shift, const int* species, const T* x,
                                 int rows, T* energy, T* grad_x) {
-  const int D = mlp.widths[0], W = mlp.max_hidden > D ? mlp.max_hidden : D;
+  const int D = mlp.widths[0], W = hidden_row(mlp.max_hidden > D ? mlp.max_hidden : D);  // buffer rows
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *in = sm, *z = in + kReadoutRows * D, *ping = z + mlp.depth * kReadoutRows * W, *pong = ping + kReadoutRows * W;
   T* out = pong + kReadoutRows * W;
@@ -287,7 +287,7 @@ FLASHTP_KERNEL void readout_mlp(MlpView<R> mlp, const R* scale, const R* shift, 
 
 template <class R>
 size_t readout_mlp_shared_bytes(const MlpView<R>& mlp, size_t scalar_bytes) {
-  const int D = mlp.widths[0], W = mlp.max_hidden > D ? mlp.max_hidden : D;
+  const int D = mlp.widths[0], W = hidden_row(mlp.max_hidden > D ? mlp.max_hidden : D);  // buffer rows
   return scalar_bytes * (kReadoutRows * D + (mlp.depth + 2) * kReadoutRows * W + kReadoutRows);
 }
 
