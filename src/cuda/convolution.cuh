@@ -25,9 +25,10 @@
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw,
 //                 after each pass of one share a warp),
 //   float's two weight GEMMs on the tensor cores (tensor_cores.cuh) when K is
-//   a multiple of 16, the others as per-thread FMA loops. dL/da and dL/dY
-//   leave by edge id for edge_kernels.cuh, which takes them back through the
-//   hidden layers and the geometry to dL/dr_e. Every sum has one writer and a
+//   a multiple of 16, the others as per-thread FMA loops. dL/da, dL/dY and
+//   the hidden layers' pre-activations leave by the edge's position in this
+//   order for edge_kernels.cuh, which takes them back through the hidden
+//   layers and the geometry to dL/dr_e. Every sum has one writer and a
 //   fixed order: no atomics, results reproducible. Two blocks per SM (at most
 //   128 registers a thread): dL/da accumulates in shared memory.
 #pragma once
@@ -59,10 +60,10 @@ struct EdgeIndex {
 // hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
 // the tensor cores.
 struct ConvShared {
-  int emb, Y, ping, pong, aT, wt, gY, total;
+  int emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
-  FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int width, int K, bool backward,
-                            bool tensor_cores) {
+  FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
+                            bool backward, bool tensor_cores) {
     int at = 0;
     auto take = [&at](int n) {
       const int start = at;
@@ -79,6 +80,7 @@ struct ConvShared {
     pong = ping + hidden_row(width) * EC;
     aT = take((tensor_cores ? 2 : 1) * K * EC);
     wt = backward ? take(EC * row) : ping;
+    z = take(backward ? depth * hidden_row(width) * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
     total = at;
   }
@@ -144,11 +146,11 @@ FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
   return std::is_same_v<T, float> && cv.last_packed != nullptr;
 }
 
-// The radial MLP's hidden layers on the chunk; the last activation a[e][k]
-// goes to aT, packed for the tensor cores or transposed (aT[k][e]). Ends
-// with a barrier.
+// The radial MLP's hidden layers on the chunk (their pre-activations to z,
+// when given); the last activation a[e][k] goes to aT, packed for the tensor
+// cores or transposed (aT[k][e]). Ends with a barrier.
 template <class T, class R, int EC>
-FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* ping, T* pong, T* aT) {
+FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
   const int K = cv.K, depth = cv.hidden.depth;
   auto store = [&](int e, int k, T a) {
     if constexpr (std::is_same_v<T, float>) {
@@ -160,7 +162,8 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* pi
     aT[k * EC + e] = a;
   };
   if (depth > 0) {
-    team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, static_cast<T*>(nullptr), 0, ping, pong, store);
+    team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, z, EC * hidden_row(hidden_buffer_width(cv)), ping, pong,
+                     store);
     return;
   }
   for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) store(idx / K, idx % K, emb[idx]);
@@ -456,7 +459,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     const T* vec, const T* h, T* message) {
   using R = real_t<T>;
   const int ns = em.sh_size(), width = hidden_buffer_width(cv);
-  const ConvShared L(EC, THREADS, em.num_basis, ns, width, cv.K, false, tensor_core_gemms<T>(cv));
+  const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
@@ -464,7 +467,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.emb, sm + L.Y, edges);
-    chunk_radial<T, R, EC>(cv, sm + L.emb, sm + L.ping, sm + L.pong, sm + L.aT);
+    chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
     // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
     // of wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
@@ -487,23 +490,26 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
 template <class T, int EC, int THREADS>
 FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int64_t* sender_edges,
-    const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial, T* grad_a,
-    T* grad_Y) {
+    const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial,
+    T* hidden_z, T* grad_a, T* grad_Y) {
   using R = real_t<T>;
   const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
-  const ConvShared L(EC, THREADS, nb, ns, width, K, true, tensor_core_gemms<T>(cv));
+  const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
-  T *aT = sm + L.aT, *wt = sm + L.wt, *gY = sm + L.gY;
+  T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int tid = static_cast<int>(threadIdx.x);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
+  const int64_t num_edges = tiles[gridDim.x];  // the last tile ends at the last edge
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, emb, Y, edges);
-    chunk_radial<T, R, EC>(cv, emb, ping, pong, aT);
+    chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
+    const int z_stride = EC * hidden_row(width);
+    team_copy_pre_activations<true>(BlockTeam{}, cv.hidden, EC, n, c0, num_edges, z, z_stride, hidden_z);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
@@ -532,14 +538,13 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
       weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, q1 - q0, ping, pong);
       sync_block();
     }
-    // ping holds dL/da (rows of K), gY each warp's dL/dY: out by edge id, the
-    // warps' dL/dY summed in warp order
-    for (int idx = tid; idx < n * K; idx += THREADS)
-      grad_a[static_cast<size_t>(edges.id[idx / K]) * K + idx % K] = ping[idx];
+    // ping holds dL/da (rows of K), gY each warp's dL/dY: out at the edges'
+    // positions, the warps' dL/dY summed in warp order
+    for (int idx = tid; idx < n * K; idx += THREADS) grad_a[c0 * K + idx] = ping[idx];
     for (int idx = tid; idx < n * ns; idx += THREADS) {
       T sum = gY[idx];
       for (int w = 1; w < THREADS / kWarpSize; ++w) sum += gY[w * EC * ns + idx];
-      grad_Y[static_cast<size_t>(edges.id[idx / ns]) * ns + idx % ns] += sum;
+      grad_Y[c0 * ns + idx] += sum;
     }
     sync_block();
   }

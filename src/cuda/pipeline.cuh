@@ -87,8 +87,8 @@ class Pipeline final : public Evaluation<T> {
  private:
   size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
     const int edges = backward ? EC : EC_FORWARD;
-    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv),
-                       cv.K, backward, tensor_core_gemms<T>(cv));
+    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
+                       hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(edges);
   }
   size_t radial_bytes(const ConvView<R>& cv) const {
@@ -222,8 +222,8 @@ class Pipeline final : public Evaluation<T> {
     }
   }
 
-  // dE/dx back through the layers; the edges' dL/da, dL/demb and dL/dY go
-  // through edge_kernels.cuh to grad_vec_ = dE/dr_e. The first layer's input
+  // dE/dx back through the layers; the edges' dL/da, hidden pre-activations,
+  // dL/demb and dL/dY go through edge_kernels.cuh to grad_vec_ = dE/dr_e. The first layer's input
   // (the species embedding) is a constant: its gradient is not computed.
   void backward(GhostExchange* ghosts) {
     const int N = nodes_, Lc = local_;
@@ -246,13 +246,16 @@ class Pipeline final : public Evaluation<T> {
 
       T* partial = first ? nullptr : partial_.zeros(size_t(N) * l.conv.partial_dim);
       T* grad_a = grad_a_.reserve(size_t(E) * l.conv.K);
+      int hidden_widths = 0;  // the pre-activations of every hidden layer
+      for (int k = 1; k <= l.conv.hidden.depth; ++k) hidden_widths += l.conv.hidden.widths[k];
+      T* hidden_z = hidden_z_.reserve(size_t(E) * hidden_widths);
       launch("convolution_backward", convolution_backward<T, EC, THREADS>, sender_tiles_count_, THREADS,
              conv_bytes(l.conv, true), l.conv, em, sender_tiles_.data(), sender_edges_.data(), center_.data(),
-             neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, grad_a, grad_Y);
+             neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, hidden_z, grad_a, grad_Y);
       constexpr int radial_edges = RADIAL_THREADS / kWarpSize * RadialShared::rows;
       launch("radial_backward", radial_backward<T, RADIAL_THREADS>,
              static_cast<unsigned>((E + radial_edges - 1) / radial_edges), RADIAL_THREADS, radial_bytes(l.conv),
-             l.conv.hidden, em, l.conv.K, E, vec_.data(), grad_a, grad_emb);
+             l.conv.hidden, em.num_basis, l.conv.K, E, hidden_z, grad_a, grad_emb);
       if (first) break;
       T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
       launch("path_sum", path_sum<T, R>, blocks_for(int64_t(N) * l.dim_x), kNodeThreads, 0, l.conv, partial, grad_h, N);
@@ -260,8 +263,8 @@ class Pipeline final : public Evaluation<T> {
       if (ghosts && N > Lc) exchange_reverse(*ghosts, grad_x, l.dim_x);
       current = 1 - current;
     }
-    launch("edge_forces", edge_forces<T>, blocks_for(E), kNodeThreads, 0, em, E, vec_.data(), grad_emb, grad_Y,
-           grad_vec_.reserve(3 * size_t(E)));
+    launch("edge_forces", edge_forces<T>, blocks_for(E), kNodeThreads, 0, em, E, sender_edges_.data(), vec_.data(),
+           grad_emb, grad_Y, grad_vec_.reserve(3 * size_t(E)));
   }
 
   struct Topology {
@@ -280,7 +283,9 @@ class Pipeline final : public Evaluation<T> {
   DeviceArray<int> species_, center_, neighbor_;
   DeviceArray<int64_t> centre_start_, sender_start_, sender_edges_, centre_tiles_, sender_tiles_;
   DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_y_, grad_[2], partial_, grad_h_;
-  DeviceArray<T> grad_a_, grad_emb_, grad_Y_;  // per edge: dL/da of the layer, dL/demb and dL/dY summed over layers
+  // per edge, in the backward's order: dL/da and the hidden pre-activations of the
+  // layer, dL/demb and dL/dY summed over layers
+  DeviceArray<T> grad_a_, hidden_z_, grad_emb_, grad_Y_;
   DeviceArray<T> readout_tmp_[2], seed_, energy_, forces_, virial_;
   std::vector<DeviceArray<T>> h_, y_;  // per layer, kept for the backward pass
   const T* last_x_ = nullptr;

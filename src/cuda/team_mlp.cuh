@@ -3,6 +3,7 @@
 // hidden layers (rows = edges) and the readout MLP (rows = atoms). Sums run
 // over k in ascending order, as the CPU's gemm.
 #pragma once
+#include <cstdint>
 #include <type_traits>
 
 #include "cuda/activation.cuh"
@@ -107,6 +108,30 @@ FLASHTP_DEVICE_ONLY void team_mlp_forward(const Team& team, const MlpView<R>& ml
     team.sync();
     x = y;
     ld = hidden_row(N);
+  }
+}
+
+// The hidden layers' pre-activations of `rows` rows between a team's buffer
+// (layer l at z + l z_stride, rows of hidden_row(N_l)) and rows [first,
+// first + rows) of a global array of `total` rows (layer l at total
+// sum_{l' < l} N_l', rows of N_l). Into the buffer, rows past n are zero.
+template <bool to_global, class Team, class T, class G, class R>
+FLASHTP_DEVICE_ONLY void team_copy_pre_activations(const Team& team, const MlpView<R>& mlp, int rows, int n,
+                                                   int64_t first, int64_t total, T* z, int z_stride, G* global) {
+  int64_t offset = 0;
+  for (int l = 0; l < mlp.depth; ++l) {
+    const int N = mlp.widths[l + 1];
+    T* zl = z + l * z_stride;
+    G* gl = global + offset + first * N;
+    for (int idx = team.thread(); idx < (to_global ? n : rows) * N; idx += team.threads()) {
+      const int at = idx / N * hidden_row(N) + idx % N;
+      if constexpr (to_global) {
+        gl[idx] = zl[at];
+      } else {
+        zl[at] = idx < n * N ? gl[idx] : T(0);
+      }
+    }
+    offset += total * N;
   }
 }
 
