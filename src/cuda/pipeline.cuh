@@ -92,7 +92,8 @@ class Pipeline final : public Evaluation<T> {
     return s.bytes<T>(edges);
   }
   size_t radial_bytes(const ConvView<R>& cv) const {
-    const RadialShared s(dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K));
+    const RadialShared s(dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K),
+                         radial_backward_on_tensor_cores<T>(cv.hidden));
     return static_cast<size_t>(s.total) * (RADIAL_THREADS / kWarpSize) * sizeof(T);
   }
 
