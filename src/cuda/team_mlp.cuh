@@ -123,12 +123,14 @@ FLASHTP_DEVICE_ONLY void team_copy_pre_activations(const Team& team, const MlpVi
     const int N = mlp.widths[l + 1];
     T* zl = z + l * z_stride;
     G* gl = global + offset + first * N;
-    for (int idx = team.thread(); idx < (to_global ? n : rows) * N; idx += team.threads()) {
-      const int at = idx / N * hidden_row(N) + idx % N;
-      if constexpr (to_global) {
-        gl[idx] = zl[at];
-      } else {
-        zl[at] = idx < n * N ? gl[idx] : T(0);
+    // a row a warp, its columns a lane at a time: no division per element
+    for (int r = team.warp(); r < (to_global ? n : rows); r += team.warps()) {
+      for (int c = lane_id(); c < N; c += kWarpSize) {
+        if constexpr (to_global) {
+          gl[r * N + c] = zl[r * hidden_row(N) + c];
+        } else {
+          zl[r * hidden_row(N) + c] = r < n ? gl[r * N + c] : T(0);
+        }
       }
     }
     offset += total * N;
