@@ -25,16 +25,17 @@
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw,
 //                 after each pass of one share a warp),
 //   float's two weight GEMMs on the tensor cores (tensor_cores.cuh) when K is
-//   a multiple of 16, the others as per-thread FMA loops,
-//   and back through the hidden layers and the geometry to dL/dr_e. Every
-//   sum has one writer and a fixed order: no atomics, results reproducible.
-//   Two blocks per SM (at most 128 registers a thread): dL/da accumulates in
-//   shared memory.
+//   a multiple of 16, the others as per-thread FMA loops. dL/da, dL/dY and
+//   the hidden layers' pre-activations leave by the edge's position in this
+//   order for edge_kernels.cuh, which takes them back through the hidden
+//   layers and the geometry to dL/dr_e. Every sum has one writer and a
+//   fixed order: no atomics, results reproducible. Two blocks per SM (at most
+//   128 registers a thread): dL/da accumulates in shared memory.
 #pragma once
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda/block_mlp.cuh"
+#include "cuda/team_mlp.cuh"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/edge_geometry.cuh"
 #include "cuda/tensor_cores.cuh"
@@ -59,7 +60,7 @@ struct EdgeIndex {
 // hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
 // the tensor cores.
 struct ConvShared {
-  int geo, emb, Y, ping, pong, aT, wt, z, gY, total;
+  int emb, Y, ping, pong, aT, wt, z, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
   FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
                             bool backward, bool tensor_cores) {
@@ -70,17 +71,16 @@ struct ConvShared {
       return start;
     };
     row = threads + 4;
-    geo = take(4 * EC);
     emb = take(num_basis * EC);
     Y = take(sh_size * EC);
     // the forward's per-slot weights take the hidden layers' buffers, dead
     // once aT holds the last activations; the backward's dL/da lives in ping
-    const int hidden = 2 * width * EC;
+    const int hidden = 2 * hidden_row(width) * EC;
     ping = take(backward || hidden >= EC * row ? hidden : EC * row);
-    pong = ping + width * EC;
+    pong = ping + hidden_row(width) * EC;
     aT = take((tensor_cores ? 2 : 1) * K * EC);
     wt = backward ? take(EC * row) : ping;
-    z = take(backward ? depth * width * EC : 0);
+    z = take(backward ? depth * hidden_row(width) * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
     total = at;
   }
@@ -97,13 +97,13 @@ FLASHTP_DEVICE int hidden_buffer_width(const ConvView<R>& cv) {
   return cv.hidden.max_hidden > cv.K ? cv.hidden.max_hidden : cv.K;
 }
 
-// Geometry and atoms of the chunk's edges e < n: edge first + e, or
-// order[first + e] when an order is given; segments by centre, or by sender
-// when by_sender. Rows past n get a zero embedding.
+// Atoms, radial embedding and harmonics of the chunk's edges e < n: edge
+// first + e, or order[first + e] when an order is given; segments by centre,
+// or by sender when by_sender. Rows past n get a zero embedding.
 template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec, const int* center,
                                         const int* neighbor, int64_t first, const int64_t* order, int n, bool by_sender,
-                                        T* geo, T* emb, T* Y, EdgeIndex edges) {
+                                        T* emb, T* Y, EdgeIndex edges) {
   static_assert(EC % kWarpSize == 0 || EC < kWarpSize, "warp 0 finds the chunk's segments, an edge a lane at a time");
   const int nb = em.num_basis, ns = em.sh_size();
   for (int e = threadIdx.x; e < EC; e += blockDim.x) {
@@ -112,7 +112,8 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
       edges.id[e] = static_cast<int>(edge);
       edges.centre[e] = center[edge];
       edges.sender[e] = neighbor[edge];
-      edge_forward(em, vec + 3 * edge, geo + 4 * e, emb + nb * e, Y + ns * e);
+      T geo[4];
+      edge_forward(em, vec + 3 * edge, geo, emb + nb * e, Y + ns * e);
     } else {
       for (int b = 0; b < nb; ++b) emb[nb * e + b] = T(0);
     }
@@ -145,9 +146,9 @@ FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
   return std::is_same_v<T, float> && cv.last_packed != nullptr;
 }
 
-// The radial MLP's hidden layers on the chunk; the last activation a[e][k]
-// goes to aT, packed for the tensor cores or transposed (aT[k][e]). Ends
-// with a barrier.
+// The radial MLP's hidden layers on the chunk (their pre-activations to z,
+// when given); the last activation a[e][k] goes to aT, packed for the tensor
+// cores or transposed (aT[k][e]). Ends with a barrier.
 template <class T, class R, int EC>
 FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
   const int K = cv.K, depth = cv.hidden.depth;
@@ -161,7 +162,8 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z,
     aT[k * EC + e] = a;
   };
   if (depth > 0) {
-    block_mlp_forward(cv.hidden, true, EC, emb, z, EC * hidden_buffer_width(cv), ping, pong, store);
+    team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, z, EC * hidden_row(hidden_buffer_width(cv)), ping, pong,
+                     store);
     return;
   }
   for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) store(idx / K, idx % K, emb[idx]);
@@ -266,9 +268,9 @@ FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, c
 }
 
 // One share of a task in the backward pass over the chunk (segments by
-// sender j): with g = dL/dm_i, adds dL/dh_j to partial, dL/dY_e (this
-// warp's part) to gY, and replaces w[e][s] in wt's columns from 0 by
-// dL/dw[e][s]. The edges of a segment are taken in rounds, one edge per
+// sender j): with g = dL/dm_i, adds dL/dh_j to partial (unless it is null:
+// the first layer's h_j are constants), dL/dY_e (this warp's part) to gY,
+// and replaces w[e][s] in wt's columns from 0 by dL/dw[e][s]. The edges of a segment are taken in rounds, one edge per
 // group, so that the whole warp meets in the dL/dY sums.
 template <class T, class C, int U, int EC>
 FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const EdgeIndex& edges, const T* Y, int ns,
@@ -310,7 +312,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
         lanes_sum_add<C::sh_dim, kShareLanes, 1>(gy, gY + (warp_id() * EC + (mine ? e : 0)) * ns + C::sh_offset, mine);
       }
     }
-    lanes_sum_add<U * C::d1, kEdgeGroups, kShareLanes>(gx, gh.row(j), lane.active);
+    if (partial) lanes_sum_add<U * C::d1, kEdgeGroups, kShareLanes>(gx, gh.row(j), lane.active);
   }
 }
 
@@ -464,7 +466,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
-    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.geo, sm + L.emb, sm + L.Y, edges);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.emb, sm + L.Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
 
     // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
@@ -488,22 +490,28 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
 template <class T, int EC, int THREADS>
 FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int64_t* sender_edges,
-    const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial, T* grad_vec) {
+    const int* center, const int* neighbor, const T* vec, const T* h, const T* grad_message, T* partial,
+    T* hidden_z, T* grad_a, T* grad_Y) {
   using R = real_t<T>;
   const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
   const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
-  T *geo = sm + L.geo, *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
+  T *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
   T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int tid = static_cast<int>(threadIdx.x);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
+  // the launch's tiles are a batch: its per-edge outputs from 0
+  const int64_t batch_first = tiles[0], batch_edges = tiles[gridDim.x] - batch_first;
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
-    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, geo, emb, Y, edges);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, emb, Y, edges);
     chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
+    const int z_stride = EC * hidden_row(width);
+    team_copy_pre_activations<true>(BlockTeam{}, cv.hidden, EC, n, c0 - batch_first, batch_edges, z, z_stride,
+                                    hidden_z);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);
@@ -532,22 +540,13 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
       weight_gradient_to_hidden<T, R, EC, THREADS>(cv, wt, L.row, q0, q1 - q0, ping, pong);
       sync_block();
     }
-    // ping holds dL/da (rows of K); gY[0] <- the warps' dL/dY summed in warp order
-    for (int idx = tid; idx < EC * ns; idx += THREADS)
-      for (int w = 1; w < THREADS / kWarpSize; ++w) gY[idx] += gY[w * EC * ns + idx];
-    sync_block();
-    // back through the hidden layers: dL/demb lands in emb (no longer needed)
-    if (cv.hidden.depth == 0) {
-      for (int idx = tid; idx < EC * K; idx += THREADS) emb[idx] = ping[idx];
-      sync_block();
-    } else {
-      block_mlp_backward(cv.hidden, true, EC, z, EC * width, ping, pong, emb);
-    }
-    for (int e = tid; e < n; e += THREADS) {
-      T gv[3];
-      edge_backward(em, geo + 4 * e, Y + ns * e, emb + nb * e, gY + ns * e, gv);
-      T* out = grad_vec + 3 * static_cast<size_t>(edges.id[e]);
-      for (int a = 0; a < 3; ++a) out[a] += gv[a];
+    // ping holds dL/da (rows of K), gY each warp's dL/dY: out at the edges'
+    // positions, the warps' dL/dY summed in warp order
+    for (int idx = tid; idx < n * K; idx += THREADS) grad_a[(c0 - batch_first) * K + idx] = ping[idx];
+    for (int idx = tid; idx < n * ns; idx += THREADS) {
+      T sum = gY[idx];
+      for (int w = 1; w < THREADS / kWarpSize; ++w) sum += gY[w * EC * ns + idx];
+      grad_Y[(c0 - batch_first) * ns + idx] = sum;
     }
     sync_block();
   }

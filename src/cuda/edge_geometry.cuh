@@ -64,18 +64,30 @@ FLASHTP_DEVICE void envelope(const EmbeddingView<R>& m, T r, T& value_out, T& de
   derivative_out = (R(-4) * r * (rc2 - r2) * (rc2 + R(2) * r2 - R(3) * on2) + R(4) * r * (rc2 - r2) * (rc2 - r2)) / denom;
 }
 
-// From the edge vector v: geo = (u_x, u_y, u_z, r), emb[num_basis], Y[sh_size].
+// From the edge vector v: geo = (u_x, u_y, u_z, r) and Y[sh_size].
 template <class T, class R>
-FLASHTP_DEVICE void edge_forward(const EmbeddingView<R>& m, const T* v, T* geo, T* emb, T* Y) {
+FLASHTP_DEVICE void edge_harmonics(const EmbeddingView<R>& m, const T* v, T* geo, T* Y) {
   const T r = math::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
   for (int a = 0; a < 3; ++a) geo[a] = v[a] / r;
   geo[3] = r;
   spherical_harmonics(m.lmax, geo, Y);
   if (!m.sh_normalized) scale_by_radius(m.lmax, r, Y);
+}
+
+// The radial embedding emb[num_basis] of an edge of length r.
+template <class T, class R>
+FLASHTP_DEVICE void radial_embedding(const EmbeddingView<R>& m, T r, T* emb) {
   T env, denv;
   envelope(m, r, env, denv);
   const R prefactor = R(2) / m.cutoff;
   for (int n = 0; n < m.num_basis; ++n) emb[n] = prefactor * math::sin(m.frequency[n] * r) / r * env;
+}
+
+// From the edge vector v: geo, Y (edge_harmonics) and emb.
+template <class T, class R>
+FLASHTP_DEVICE void edge_forward(const EmbeddingView<R>& m, const T* v, T* geo, T* emb, T* Y) {
+  edge_harmonics(m, v, geo, Y);
+  radial_embedding(m, geo[3], emb);
 }
 
 // dL/dv of one edge from dL/demb and dL/dY (grad_Y is consumed).

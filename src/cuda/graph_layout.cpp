@@ -27,10 +27,8 @@ void validate(const Graph& g, int num_species, bool have_ghost_exchange) {
 
 // Cut [start[0], start.back()) at atom boundaries into pieces of about `target`.
 void tiles_of(const std::vector<int64_t>& start, int64_t target, std::vector<int64_t>& tiles) {
-  tiles.assign(1, start.front());
-  for (size_t a = 1; a + 1 < start.size(); ++a)
-    if (start[a + 1] - tiles.back() > target && start[a] > tiles.back()) tiles.push_back(start[a]);
-  if (start.back() > tiles.back()) tiles.push_back(start.back());
+  batches_of(start, target, tiles);
+  for (auto& t : tiles) t = start[t];
 }
 
 }  // namespace
@@ -75,6 +73,14 @@ void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int
   start[0] = 0;
   tiles_of(g.centre_start, tile_edges, out.centre_tiles);
   tiles_of(start, tile_edges, out.sender_tiles);
+}
+
+void batches_of(const std::vector<int64_t>& start, int64_t max_edges, std::vector<int64_t>& batches) {
+  const int64_t last = static_cast<int64_t>(start.size()) - 1;
+  batches.assign(1, 0);
+  for (int64_t a = 1; a < last; ++a)
+    if (start[a + 1] - start[batches.back()] > max_edges && start[a] > start[batches.back()]) batches.push_back(a);
+  if (start.back() > start[batches.back()]) batches.push_back(last);
 }
 
 }  // namespace flashtp::cuda

@@ -21,4 +21,9 @@ struct GraphLayout {
 // `out` in place, reusing its buffers (a new layout every MD step).
 void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out);
 
+// Items given by edge offsets (atoms, or GraphLayout's tiles) grouped into
+// batches of whole items, each of at most max_edges edges unless one item
+// alone holds more: batch k is items [batches[k], batches[k + 1]).
+void batches_of(const std::vector<int64_t>& start, int64_t max_edges, std::vector<int64_t>& batches);
+
 }  // namespace flashtp::cuda

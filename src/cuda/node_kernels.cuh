@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda/block_mlp.cuh"
+#include "cuda/team_mlp.cuh"
 #include "cuda/tensor_cores.cuh"
 #include "cuda/views.hpp"
 
@@ -265,7 +265,7 @@ constexpr int kReadoutRows = 8;
 template <class T, class R>
 FLASHTP_KERNEL void readout_mlp(MlpView<R> mlp, const R* scale, const R* shift, const int* species, const T* x,
                                 int rows, T* energy, T* grad_x) {
-  const int D = mlp.widths[0], W = mlp.max_hidden > D ? mlp.max_hidden : D;
+  const int D = mlp.widths[0], W = hidden_row(mlp.max_hidden > D ? mlp.max_hidden : D);  // buffer rows
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *in = sm, *z = in + kReadoutRows * D, *ping = z + mlp.depth * kReadoutRows * W, *pong = ping + kReadoutRows * W;
   T* out = pong + kReadoutRows * W;
@@ -274,20 +274,20 @@ FLASHTP_KERNEL void readout_mlp(MlpView<R> mlp, const R* scale, const R* shift, 
   for (int idx = threadIdx.x; idx < kReadoutRows * D; idx += blockDim.x)
     in[idx] = idx / D < n ? x[static_cast<int64_t>(r0) * D + idx] : T(0);
   sync_block();
-  block_mlp_forward(mlp, false, kReadoutRows, in, z, kReadoutRows * W, ping, pong, RowsOut<T>{out, 1});
+  team_mlp_forward(BlockTeam{}, mlp, false, kReadoutRows, in, z, kReadoutRows * W, ping, pong, RowsOut<T>{out, 1});
   for (int r = threadIdx.x; r < kReadoutRows; r += blockDim.x) {
     const int s = r < n ? species[r0 + r] : 0;
     if (r < n) energy[r0 + r] = scale[s] * out[r] + shift[s];
     pong[r] = T(scale[s]);
   }
   sync_block();
-  block_mlp_backward(mlp, false, kReadoutRows, z, kReadoutRows * W, pong, ping, in);
+  team_mlp_backward(BlockTeam{}, mlp, false, kReadoutRows, z, kReadoutRows * W, pong, ping, in);
   for (int idx = threadIdx.x; idx < n * D; idx += blockDim.x) grad_x[static_cast<int64_t>(r0) * D + idx] = in[idx];
 }
 
 template <class R>
 size_t readout_mlp_shared_bytes(const MlpView<R>& mlp, size_t scalar_bytes) {
-  const int D = mlp.widths[0], W = mlp.max_hidden > D ? mlp.max_hidden : D;
+  const int D = mlp.widths[0], W = hidden_row(mlp.max_hidden > D ? mlp.max_hidden : D);  // buffer rows
   return scalar_bytes * (kReadoutRows * D + (mlp.depth + 2) * kReadoutRows * W + kReadoutRows);
 }
 

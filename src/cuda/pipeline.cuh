@@ -6,10 +6,14 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/convolution.cuh"
 #include "cuda/device_model.hpp"
+#include "cuda/edge_kernels.cuh"
 #include "cuda/graph_layout.hpp"
 #include "cuda/node_kernels.cuh"
 #include "cuda/pipeline.hpp"
@@ -19,15 +23,49 @@
 namespace flashtp::cuda {
 
 // Edges per chunk (forward, backward) and threads per block of the fused
-// kernels. A chunk reads the radial MLP's last layer once: the float forward's
-// chunks of 64 edges halve that traffic (its per-slot weights share the
-// hidden layers' buffers, so two blocks still fit a multiprocessor).
+// kernels, and of radial_backward (a warp's shared memory grows with T). A
+// chunk reads the radial MLP's last layer once: the float forward's chunks of
+// 64 edges halve that traffic (its per-slot weights share the hidden layers'
+// buffers, so two blocks still fit a multiprocessor).
 template <class T> struct KernelShape;
-template <> struct KernelShape<float> { static constexpr int forward_edges = 64, edges = 32, threads = 256; };
-template <> struct KernelShape<double> { static constexpr int forward_edges = 16, edges = 16, threads = 256; };
-template <> struct KernelShape<Dual<double>> { static constexpr int forward_edges = 8, edges = 8, threads = 128; };
+template <> struct KernelShape<float> {
+  static constexpr int forward_edges = 64, edges = 32, threads = 256, radial_threads = 128;
+};
+template <> struct KernelShape<double> {
+  static constexpr int forward_edges = 16, edges = 16, threads = 256, radial_threads = 64;
+};
+template <> struct KernelShape<Dual<double>> {
+  static constexpr int forward_edges = 8, edges = 8, threads = 128, radial_threads = 32;
+};
 
 constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
+
+// The backward's per-edge scratch (a layer's dL/da, hidden pre-activations,
+// dL/demb and dL/dY: edge_kernels.cuh) holds at most this many bytes, unless
+// the environment's FLASHTP_CUDA_EDGE_BATCH sets its edges: the layer's edges
+// go through the fused backward and the per-edge kernels in batches of whole
+// tiles that fit.
+constexpr size_t kEdgeScratchBytes = size_t{1} << 30;
+
+// Numbers an edge keeps per hidden layer of the radial MLP: its pre-activations.
+template <class R>
+int hidden_widths(const MlpView<R>& mlp) {
+  int sum = 0;
+  for (int k = 1; k <= mlp.depth; ++k) sum += mlp.widths[k];
+  return sum;
+}
+
+// Edges per batch of the backward's per-edge scratch, `per_edge` numbers of
+// `bytes` each an edge.
+inline int64_t edge_batch(size_t per_edge, size_t bytes) {
+  const char* v = std::getenv("FLASHTP_CUDA_EDGE_BATCH");
+  if (v == nullptr || *v == '\0') return std::max<int64_t>(1, kEdgeScratchBytes / (per_edge * bytes));
+  char* end = nullptr;
+  const long long edges = std::strtoll(v, &end, 10);
+  if (*end != '\0' || edges <= 0)
+    throw Error(std::string("FLASHTP_CUDA_EDGE_BATCH must be a positive number of edges, not '") + v + "'");
+  return edges;
+}
 
 // The host hooks take float or double rows; a dual row is 2 x dim doubles.
 inline void ghosts_forward(GhostExchange& g, float* p, int dim) { g.forward(p, dim); }
@@ -43,17 +81,20 @@ class Pipeline final : public Evaluation<T> {
   using R = real_t<T>;
   using Output = PipelineOutput<T>;
   static constexpr int EC = KernelShape<T>::edges, EC_FORWARD = KernelShape<T>::forward_edges,
-                       THREADS = KernelShape<T>::threads;
+                       THREADS = KernelShape<T>::threads, RADIAL_THREADS = KernelShape<T>::radial_threads;
 
   explicit Pipeline(const Model& model)
       : num_species_(model.num_species()), dm_(model, static_cast<int>(sizeof(T) / 4)) {
     for (const auto& l : dm_.layers) {
       if (l.conv.K > THREADS)
         throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));
-      if (std::max(conv_bytes(l.conv, false), conv_bytes(l.conv, true)) > shared_memory_limit())
+      if (std::max({conv_bytes(l.conv, false), conv_bytes(l.conv, true), radial_bytes(l.conv)}) > shared_memory_limit())
         throw Error("CUDA engine: a layer needs more shared memory than the device has");
       widest_row_ = std::max({widest_row_, l.conv.x_dim, l.conv.mid_dim, l.conv.partial_dim});
+      scratch_per_edge_ = std::max(scratch_per_edge_, size_t(l.conv.K + hidden_widths(l.conv.hidden)));
     }
+    scratch_per_edge_ += dm_.embedding.num_basis + dm_.embedding.sh_size();
+    batch_edges_ = edge_batch(scratch_per_edge_, sizeof(T));
   }
 
   Output run(const Graph& g, const std::vector<T>& vec, GhostExchange* ghosts) override {
@@ -83,6 +124,11 @@ class Pipeline final : public Evaluation<T> {
                        hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(edges);
   }
+  size_t radial_bytes(const ConvView<R>& cv) const {
+    const RadialShared s(dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K),
+                         radial_backward_on_tensor_cores<T>(cv.hidden));
+    return static_cast<size_t>(s.total) * (RADIAL_THREADS / kWarpSize) * sizeof(T);
+  }
 
   // The graph's topology goes up only when it differs from the last one's
   // (MD steps between neighbour-list rebuilds move atoms, not edges).
@@ -104,7 +150,6 @@ class Pipeline final : public Evaluation<T> {
       local_ = g.num_local;
       edges_ = g.num_edges();
       centre_tiles_count_ = static_cast<unsigned>(layout_.centre_tiles.size() - 1);
-      sender_tiles_count_ = static_cast<unsigned>(layout_.sender_tiles.size() - 1);
       species_.upload(g.species);
       center_.upload(g.center);
       neighbor_.upload(g.neighbor);
@@ -113,13 +158,16 @@ class Pipeline final : public Evaluation<T> {
       sender_edges_.upload(layout_.sender_edges);
       centre_tiles_.upload(layout_.centre_tiles);
       sender_tiles_.upload(layout_.sender_tiles);
+      batches_of(layout_.sender_tiles, batch_edges_, sender_batches_);
+      longest_batch_ = 0;
+      for (size_t b = 0; b + 1 < sender_batches_.size(); ++b)
+        longest_batch_ = std::max(longest_batch_, batch_range(b).second);
       topology_.center = g.center;  // member by member: the buffers of the last step are reused
       topology_.neighbor = g.neighbor;
       topology_.species = g.species;
       topology_.centre_start = g.centre_start;
     }
     vec_.upload(vec);
-    grad_vec_.zeros(3 * size_t(edges_));
   }
 
   // y (+)= L(x) on `rows` rows.
@@ -211,24 +259,55 @@ class Pipeline final : public Evaluation<T> {
     }
   }
 
+  // Batch b of the backward's edges: its first position (sender order) and its count.
+  std::pair<int64_t, int64_t> batch_range(size_t b) const {
+    const auto& tiles = layout_.sender_tiles;
+    const int64_t first = tiles[sender_batches_[b]];
+    return {first, tiles[sender_batches_[b + 1]] - first};
+  }
+
+  // dE/dx back through the layers, and each layer's part of grad_vec_ =
+  // dE/dr_e through edge_kernels.cuh, a batch of edges at a time. The first
+  // layer's input (the species embedding) is a constant: its gradient is not
+  // computed.
   void backward(GhostExchange* ghosts) {
     const int N = nodes_, Lc = local_;
+    const int64_t E = edges_;
+    const auto& em = dm_.embedding;
+    T* grad_vec = grad_vec_.zeros(3 * size_t(E));
+    T* grad_emb = grad_emb_.reserve(size_t(longest_batch_) * em.num_basis);
+    T* grad_Y = grad_Y_.reserve(size_t(longest_batch_) * em.sh_size());
     int current = 0;  // grad_[current]: dE/dx of the layer's output
     for (size_t t = dm_.layers.size(); t-- > 0;) {
       const auto& l = dm_.layers[t];
+      const bool first = t == 0;
       T* grad_out = grad_[current].data();
       T* grad_y = grad_y_.reserve(size_t(Lc) * l.dim_gate);
       launch("gate_backward", gate_backward<T, R>, blocks_for(int64_t(Lc) * l.dim_gate), kNodeThreads, 0, l.gate,
              y_[t].data(), grad_out, grad_y, Lc);
-      T* grad_x = grad_[1 - current].zeros(size_t(N) * l.dim_x);
-      linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
+      T* grad_x = first ? nullptr : grad_[1 - current].zeros(size_t(N) * l.dim_x);
+      if (!first) linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
       T* grad_message = message_.reserve(size_t(Lc) * l.dim_mid);  // the forward's messages are spent
       linear(l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
 
-      T* partial = partial_.zeros(size_t(N) * l.conv.partial_dim);
-      launch("convolution_backward", convolution_backward<T, EC, THREADS>, sender_tiles_count_, THREADS,
-             conv_bytes(l.conv, true), l.conv, dm_.embedding, sender_tiles_.data(), sender_edges_.data(),
-             center_.data(), neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, grad_vec_.data());
+      T* partial = first ? nullptr : partial_.zeros(size_t(N) * l.conv.partial_dim);
+      T* grad_a = grad_a_.reserve(size_t(longest_batch_) * l.conv.K);
+      T* hidden_z = hidden_z_.reserve(size_t(longest_batch_) * hidden_widths(l.conv.hidden));
+      for (size_t b = 0; b + 1 < sender_batches_.size(); ++b) {
+        const auto [first_edge, count] = batch_range(b);
+        const int64_t first_tile = sender_batches_[b];
+        launch("convolution_backward", convolution_backward<T, EC, THREADS>,
+               static_cast<unsigned>(sender_batches_[b + 1] - first_tile), THREADS, conv_bytes(l.conv, true), l.conv,
+               em, sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(), neighbor_.data(),
+               vec_.data(), h_[t].data(), grad_message, partial, hidden_z, grad_a, grad_Y);
+        constexpr int radial_edges = RADIAL_THREADS / kWarpSize * RadialShared::rows;
+        launch("radial_backward", radial_backward<T, RADIAL_THREADS>,
+               static_cast<unsigned>((count + radial_edges - 1) / radial_edges), RADIAL_THREADS, radial_bytes(l.conv),
+               l.conv.hidden, em.num_basis, l.conv.K, count, hidden_z, grad_a, grad_emb);
+        launch("edge_forces", edge_forces<T>, blocks_for(count), kNodeThreads, 0, em, count,
+               sender_edges_.data() + first_edge, vec_.data(), grad_emb, grad_Y, grad_vec);
+      }
+      if (first) break;
       T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
       launch("path_sum", path_sum<T, R>, blocks_for(int64_t(N) * l.dim_x), kNodeThreads, 0, l.conv, partial, grad_h, N);
       linear(l.linear_1_t, grad_h, l.dim_x, grad_x, l.dim_x, N, true);
@@ -249,10 +328,16 @@ class Pipeline final : public Evaluation<T> {
   GraphLayout layout_;
   int nodes_ = 0, local_ = 0;
   int64_t edges_ = 0;
-  unsigned centre_tiles_count_ = 0, sender_tiles_count_ = 0;
+  unsigned centre_tiles_count_ = 0;
+  size_t scratch_per_edge_ = 1;  // numbers of the backward's per-edge scratch, widest layer
+  int64_t batch_edges_ = 0, longest_batch_ = 0;
+  std::vector<int64_t> sender_batches_;  // tiles of sender_tiles, batches_of
   DeviceArray<int> species_, center_, neighbor_;
   DeviceArray<int64_t> centre_start_, sender_start_, sender_edges_, centre_tiles_, sender_tiles_;
   DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_y_, grad_[2], partial_, grad_h_;
+  // per edge of a batch, in the backward's order: the layer's dL/da, hidden
+  // pre-activations, dL/demb and dL/dY
+  DeviceArray<T> grad_a_, hidden_z_, grad_emb_, grad_Y_;
   DeviceArray<T> readout_tmp_[2], seed_, energy_, forces_, virial_;
   std::vector<DeviceArray<T>> h_, y_;  // per layer, kept for the backward pass
   const T* last_x_ = nullptr;

@@ -7,6 +7,7 @@
 // cases only, FLASHTP_CUDA_EMULATED), so CI checks the kernels' logic too.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -265,6 +266,48 @@ TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
   EXPECT_LE(d.energy_per_atom, 1e-13);
   EXPECT_LE(d.force, 1e-12 * std::max(1.0, force_scale(plain.result)));
   EXPECT_LE(d.virial, 1e-11);
+}
+
+// The backward's per-edge scratch a batch of tiles at a time
+// (FLASHTP_CUDA_EDGE_BATCH: here a tile a batch) gives the numbers of one
+// batch of all edges, bit for bit: six disjoint copies of a cluster, several
+// tiles in both precisions. A value that is no number of edges is refused.
+TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
+  REQUIRE_DEVICE();
+  const auto& model = model_named("tiny_parity");
+  const Graph one = graph_of(model, std::string("cluster_20"));
+  Graph g;
+  g.centre_start = {0};
+  for (int copy = 0; copy < 6; ++copy) {
+    const int shift = copy * one.num_nodes;
+    for (int64_t e = 0; e < one.num_edges(); ++e) {
+      g.center.push_back(one.center[e] + shift);
+      g.neighbor.push_back(one.neighbor[e] + shift);
+      g.vec.push_back(one.vec[e]);
+    }
+    for (int i = 0; i < one.num_local; ++i) g.centre_start.push_back(one.centre_start[i + 1] + copy * one.num_edges());
+    g.species.insert(g.species.end(), one.species.begin(), one.species.end());
+  }
+  g.num_local = g.num_nodes = 6 * one.num_nodes;
+  ASSERT_GT(g.num_edges(), 256) << "one tile only";
+  for (const auto precision : {Precision::float32, Precision::float64}) {
+    const auto whole = flashtp::make_cuda_engine(model, precision)->compute(g);
+    setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);
+    const auto batched = flashtp::make_cuda_engine(model, precision)->compute(g);
+    unsetenv("FLASHTP_CUDA_EDGE_BATCH");
+    EXPECT_EQ(std::memcmp(&batched.energy, &whole.energy, sizeof(double)), 0);
+    ASSERT_EQ(batched.forces.size(), whole.forces.size());
+    EXPECT_EQ(std::memcmp(batched.forces.data(), whole.forces.data(), whole.forces.size() * sizeof(Vec3)), 0);
+    EXPECT_EQ(std::memcmp(batched.virial.data(), whole.virial.data(), sizeof(flashtp::Virial)), 0);
+  }
+  setenv("FLASHTP_CUDA_EDGE_BATCH", "lots", 1);
+  try {
+    flashtp::make_cuda_engine(model, Precision::float32);
+    ADD_FAILURE() << "no error";
+  } catch (const flashtp::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("FLASHTP_CUDA_EDGE_BATCH"), std::string::npos) << e.what();
+  }
+  unsetenv("FLASHTP_CUDA_EDGE_BATCH");
 }
 
 // dF/d(eps) of F(r + eps d) from the dual-number pipeline against central

@@ -66,5 +66,31 @@ TEST(GraphLayout, EdgesGroupedBySenderInEdgeOrderOnAnyThreads) {
   omp_set_num_threads(threads);
 }
 
+// Batches of whole tiles: from the first to the last, each within the limit
+// unless it is one tile, and no batch could have taken its next tile.
+TEST(GraphLayout, BatchesOfWholeTilesWithinTheLimit) {
+  const Graph g = random_graph(3000, 700, 9);
+  GraphLayout layout;
+  layout_graph(g, 1, true, 256, layout);
+  const auto& tiles = layout.sender_tiles;
+  for (const int64_t limit : {int64_t{1}, int64_t{300}, int64_t{1000}, g.num_edges()}) {
+    std::vector<int64_t> batches;
+    batches_of(tiles, limit, batches);
+    ASSERT_GE(batches.size(), 2u);
+    EXPECT_EQ(batches.front(), 0);
+    EXPECT_EQ(batches.back(), static_cast<int64_t>(tiles.size()) - 1);
+    for (size_t b = 0; b + 1 < batches.size(); ++b) {
+      const int64_t t0 = batches[b], t1 = batches[b + 1];
+      ASSERT_LT(t0, t1);
+      if (t1 - t0 > 1) EXPECT_LE(tiles[t1] - tiles[t0], limit) << "batch " << b;
+      if (b + 2 < batches.size()) EXPECT_GT(tiles[t1 + 1] - tiles[t0], limit) << "batch " << b << " stopped early";
+    }
+    if (limit == g.num_edges()) EXPECT_EQ(batches.size(), 2u);
+  }
+  std::vector<int64_t> none;
+  batches_of({0}, 100, none);
+  EXPECT_EQ(none, std::vector<int64_t>{0});
+}
+
 }  // namespace
 }  // namespace flashtp::cuda
