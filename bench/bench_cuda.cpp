@@ -2,7 +2,8 @@
 // replicated cells (graph build excluded; the graph's upload and the results'
 // download included), median of --repeat after --warmup runs, and the peak
 // device memory flashtp held, beside the anchors measured for the upstream
-// model (shared/reference/anchors.json).
+// model (shared/reference/anchors.json), and the energy per atom (a replicated
+// cell's is the cell's, at every size: a check that large systems are right).
 //
 //   flashtp_bench_cuda --model M.pth --name sevennet0_arch --data hfo2_96.data \
 //       --replicate 2,3,4 --anchors anchors.json [--precision float32] [--repeat 10] [--warmup 3] [--profile]
@@ -78,21 +79,22 @@ int main(int argc, char** argv) {
 
     std::cout << "flashtp CUDA engine, " << name << ", " << args.get("precision", "float32") << ", median of " << repeat
               << " after " << warmup << " warm-ups\n"
-              << "   atoms     edges   graph s      ms   peak GB | FlashTP ms    GB  speed  memory | e3nn speed memory\n";
+              << "   atoms     edges   graph s      ms   peak GB | FlashTP ms    GB  speed  memory | e3nn speed memory |"
+                 "     eV/atom\n";
     for (const int n : sizes(args.get("replicate"))) {
       const auto t_graph = Clock::now();
       const auto atoms = flashtp::replicate(cell, {n, n, n});
       const auto graph = flashtp::build_graph(atoms, flashtp::species_of_atoms(atoms, species), model.cutoff());
       const double graph_s = ms_since(t_graph) / 1000;
       std::vector<double> ms;
-      double peak_gb = 0;
+      double peak_gb = 0, energy = 0;
       std::string profile;
       try {
         flashtp::reset_cuda_memory_peak();
         auto engine = flashtp::make_cuda_engine(model, precision);
         for (int k = 0; k < warmup + repeat; ++k) {
           const auto t0 = Clock::now();
-          engine->compute(graph);
+          energy = engine->compute(graph).energy;
           if (k >= warmup) ms.push_back(ms_since(t0));
         }
         peak_gb = flashtp::cuda_memory_peak() / 1e9;
@@ -116,8 +118,8 @@ int main(int argc, char** argv) {
                 << std::setprecision(2) << std::setw(10) << graph_s << std::setprecision(1) << std::setw(8) << median
                 << std::setprecision(3) << std::setw(10) << peak_gb << " | " << std::setprecision(1) << std::setw(10)
                 << flash.ms << std::setprecision(2) << std::setw(6) << flash.gb << " " << ratio(flash.ms, median) << " "
-                << ratio(flash.gb, peak_gb) << " | " << ratio(e3nn.ms, median) << " " << ratio(e3nn.gb, peak_gb)
-                << std::endl
+                << ratio(flash.gb, peak_gb) << " | " << ratio(e3nn.ms, median) << " " << ratio(e3nn.gb, peak_gb) << " | "
+                << std::setprecision(6) << std::setw(11) << energy / graph.num_local << std::endl
                 << profile;
     }
     return 0;

@@ -9,8 +9,9 @@
 # test     ctest -L gpu (the engine's): every reference case in float64 and float32, run to
 #          run identity, ghosts, the Hessian-vector product against FD
 # bench    HfO2 96 x n^3 for n = 2..7 (768 to 32,928 atoms), both models
-# scale    HfO2 96 x n^3 up to the largest that fit in the 80 GB of an H100 (n = 24
-#          and 20: the next sizes would need more)
+# scale    HfO2 96 x n^3 up to the largest one GPU takes: sevennet0_arch n = 24 (80 GB of
+#          an H100), l3i5_arch n = 17 (at n = 18 a node array of 7,776-number rows would
+#          reach 2^32 numbers, the fused kernels' 32-bit offsets)
 # profile  per-kernel device time at the anchor sizes
 # ncu      Nsight Compute counters of the fused convolution kernels (the reports, and
 #          CSVs per CUDA source line and per SASS instruction)
@@ -97,7 +98,7 @@ for stage in "${stages[@]}"; do
     bench) for m in sevennet0_arch l3i5_arch; do bench_model $m 2,3,4,5,6,7 | tee -a "$out/bench.log"; done ;;
     scale)
       bench_model sevennet0_arch 10,16,24 --repeat 1 --warmup 1 | tee -a "$out/scale.log"
-      bench_model l3i5_arch 10,16,20 --repeat 1 --warmup 1 | tee -a "$out/scale.log"
+      bench_model l3i5_arch 10,16,17,18 --repeat 1 --warmup 1 | tee -a "$out/scale.log"
       ;;
     profile)
       bench_model sevennet0_arch 5 --profile | tee -a "$out/profile.log"

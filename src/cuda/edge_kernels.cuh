@@ -25,10 +25,9 @@ namespace flashtp::cuda {
 // cores (K of the first is the basis, often 8): radial_backward's fast path.
 template <class T, class R>
 FLASHTP_DEVICE bool radial_backward_on_tensor_cores(const MlpView<R>& mlp) {
-  if (!std::is_same_v<T, float> || mlp.depth == 0) return false;
-  for (int l = 1; l < mlp.depth; ++l)
-    if (mlp.packed_transpose[l] == nullptr) return false;
-  return true;
+  bool packed = std::is_same_v<T, float> && mlp.depth > 0;
+  for (int l = 1; l < mlp.depth; ++l) packed = packed && mlp.packed_transpose[l] != nullptr;
+  return packed;
 }
 
 // A warp's shared memory in radial_backward, in elements of T, for kMmaRows
