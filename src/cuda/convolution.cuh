@@ -60,10 +60,10 @@ struct EdgeIndex {
 // hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
 // the tensor cores.
 struct ConvShared {
-  int emb, Y, ping, pong, aT, wt, z, gY, total;
+  int emb, Y, ping, pong, aT, wt, gY, total;
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
-  FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int depth, int width, int K,
-                            bool backward, bool tensor_cores) {
+  FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int width, int K, bool backward,
+                            bool tensor_cores) {
     int at = 0;
     auto take = [&at](int n) {
       const int start = at;
@@ -80,7 +80,6 @@ struct ConvShared {
     pong = ping + hidden_row(width) * EC;
     aT = take((tensor_cores ? 2 : 1) * K * EC);
     wt = backward ? take(EC * row) : ping;
-    z = take(backward ? depth * hidden_row(width) * EC : 0);
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
     total = at;
   }
@@ -146,11 +145,11 @@ FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
   return std::is_same_v<T, float> && cv.last_packed != nullptr;
 }
 
-// The radial MLP's hidden layers on the chunk (their pre-activations to z,
-// when given); the last activation a[e][k] goes to aT, packed for the tensor
+// The radial MLP's hidden layers on the chunk (their pre-activations to pre:
+// team_mlp.cuh); the last activation a[e][k] goes to aT, packed for the tensor
 // cores or transposed (aT[k][e]). Ends with a barrier.
-template <class T, class R, int EC>
-FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z, T* ping, T* pong, T* aT) {
+template <class T, class R, int EC, class Pre>
+FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, const Pre& pre, T* ping, T* pong, T* aT) {
   const int K = cv.K, depth = cv.hidden.depth;
   auto store = [&](int e, int k, T a) {
     if constexpr (std::is_same_v<T, float>) {
@@ -162,8 +161,7 @@ FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, T* z,
     aT[k * EC + e] = a;
   };
   if (depth > 0) {
-    team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, z, EC * hidden_row(hidden_buffer_width(cv)), ping, pong,
-                     store);
+    team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, pre, ping, pong, store);
     return;
   }
   for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) store(idx / K, idx % K, emb[idx]);
@@ -459,7 +457,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
     const T* vec, const T* h, T* message) {
   using R = real_t<T>;
   const int ns = em.sh_size(), width = hidden_buffer_width(cv);
-  const ConvShared L(EC, THREADS, em.num_basis, ns, cv.hidden.depth, width, cv.K, false, tensor_core_gemms<T>(cv));
+  const ConvShared L(EC, THREADS, em.num_basis, ns, width, cv.K, false, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
@@ -467,7 +465,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.emb, sm + L.Y, edges);
-    chunk_radial<T, R, EC>(cv, sm + L.emb, nullptr, sm + L.ping, sm + L.pong, sm + L.aT);
+    chunk_radial<T, R, EC>(cv, sm + L.emb, NoPre{}, sm + L.ping, sm + L.pong, sm + L.aT);
 
     // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
     // of wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
@@ -494,10 +492,10 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     T* hidden_z, T* grad_a, T* grad_Y) {
   using R = real_t<T>;
   const int nb = em.num_basis, ns = em.sh_size(), width = hidden_buffer_width(cv), K = cv.K;
-  const ConvShared L(EC, THREADS, nb, ns, cv.hidden.depth, width, K, true, tensor_core_gemms<T>(cv));
+  const ConvShared L(EC, THREADS, nb, ns, width, K, true, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   T *emb = sm + L.emb, *Y = sm + L.Y, *ping = sm + L.ping, *pong = sm + L.pong;
-  T *aT = sm + L.aT, *wt = sm + L.wt, *z = sm + L.z, *gY = sm + L.gY;
+  T *aT = sm + L.aT, *wt = sm + L.wt, *gY = sm + L.gY;
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
   const int tid = static_cast<int>(threadIdx.x);
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
@@ -508,10 +506,8 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, emb, Y, edges);
-    chunk_radial<T, R, EC>(cv, emb, z, ping, pong, aT);
-    const int z_stride = EC * hidden_row(width);
-    team_copy_pre_activations<true>(BlockTeam{}, cv.hidden, EC, n, c0 - batch_first, batch_edges, z, z_stride,
-                                    hidden_z);
+    chunk_radial<T, R, EC>(cv, emb, GlobalPre<T, R>{cv.hidden, hidden_z, c0 - batch_first, batch_edges, n}, ping,
+                           pong, aT);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);

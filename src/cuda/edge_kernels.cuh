@@ -155,7 +155,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 1) void radial_backward(MlpView<re
   }
   const WarpTeam warp;
   const int z_stride = ROWS * hidden_row(width);
-  team_copy_pre_activations<false>(warp, mlp, ROWS, n, first, num_edges, z, z_stride, hidden_z);
+  team_load_pre_activations(warp, mlp, ROWS, n, first, num_edges, hidden_z, z, z_stride);
   for (int idx = lane; idx < ROWS * K; idx += kWarpSize)
     ping[idx / K * hidden_row(K) + idx % K] = idx < n * K ? g[idx] : T(0);
   warp.sync();

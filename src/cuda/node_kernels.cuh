@@ -274,7 +274,8 @@ FLASHTP_KERNEL void readout_mlp(MlpView<R> mlp, const R* scale, const R* shift, 
   for (int idx = threadIdx.x; idx < kReadoutRows * D; idx += blockDim.x)
     in[idx] = idx / D < n ? x[static_cast<int64_t>(r0) * D + idx] : T(0);
   sync_block();
-  team_mlp_forward(BlockTeam{}, mlp, false, kReadoutRows, in, z, kReadoutRows * W, ping, pong, RowsOut<T>{out, 1});
+  team_mlp_forward(BlockTeam{}, mlp, false, kReadoutRows, in, SharedPre<T>{z, kReadoutRows * W}, ping, pong,
+                   RowsOut<T>{out, 1});
   for (int r = threadIdx.x; r < kReadoutRows; r += blockDim.x) {
     const int s = r < n ? species[r0 + r] : 0;
     if (r < n) energy[r0 + r] = scale[s] * out[r] + shift[s];

@@ -120,8 +120,8 @@ class Pipeline final : public Evaluation<T> {
  private:
   size_t conv_bytes(const ConvView<R>& cv, bool backward) const {
     const int edges = backward ? EC : EC_FORWARD;
-    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), cv.hidden.depth,
-                       hidden_buffer_width(cv), cv.K, backward, tensor_core_gemms<T>(cv));
+    const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv),
+                       cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(edges);
   }
   size_t radial_bytes(const ConvView<R>& cv) const {

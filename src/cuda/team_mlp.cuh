@@ -34,17 +34,17 @@ struct WarpTeam {
 FLASHTP_DEVICE constexpr int hidden_row(int N) { return N % 32 == 0 ? N + 4 : N; }
 
 // z = in W (in is rows x K, row stride ld, W is [K][N]): out(r, n, act(z) or
-// z), and pre[r * row + n] = z when pre is given. Float layers with W packed
-// for the tensor cores (W_packed: whole PackedB, tensor_cores.cuh; packed
-// split, its loads ahead made the convolution's backward spill) and rows in
-// whole 16-row tiles run there, each warp finishing its own tiles of C: z
-// staged in `stage` (pre, or rows x row of scratch, which `out` writes at
-// most in place), then activated and stored in a loop (one copy of the
-// activation's code, not one per register of C); the others as one FMA loop
-// per output. No barrier inside.
-template <class Team, class T, class R, class Out>
+// z), and pre(r, n, z). Float layers with W packed for the tensor cores
+// (W_packed: whole PackedB, tensor_cores.cuh; packed split, its loads ahead
+// made the convolution's backward spill) and rows in whole 16-row tiles run
+// there, each warp finishing its own tiles of C: z staged in `stage` (rows x
+// row of scratch, which `out` writes at most in place), then kept and
+// activated and stored in a loop (one copy of the activation's code, not one
+// per register of C); the others as one FMA loop per output. No barrier
+// inside.
+template <class Team, class T, class R, class Pre, class Out>
 FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int ld, int K, const R* W,
-                                    const R* W_packed, int N, T* pre, T* stage, int row, ActivationKind act,
+                                    const R* W_packed, int N, const Pre& pre, T* stage, int row, ActivationKind act,
                                     bool activated, const Out& out) {
   if constexpr (std::is_same_v<T, float>) {
     if (W_packed && rows % kMmaRows == 0) {
@@ -54,12 +54,12 @@ FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int
         Accumulators<1, 2> c;
         zero_accumulators(c);
         warp_mma(K / kMmaDepth, RowMajorA{in + r0 * ld, ld}, PackedB<false>{W_packed, K, 0, n0 / kMmaCols}, c);
-        T* z = pre ? pre : stage;
-        store_c(c, z + r0 * row + n0, row);
+        store_c(c, stage + r0 * row + n0, row);
         sync_warp();
         for (int idx = lane_id(); idx < kMmaRows * 16; idx += kWarpSize) {
           const int r = r0 + idx / 16, n = n0 + idx % 16;
-          const T v = z[r * row + n];
+          const T v = stage[r * row + n];
+          pre(r, n, v);
           out(r, n, activated ? activate(act, v) : v);
         }
       }
@@ -71,7 +71,7 @@ FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int
     const T* x = in + r * ld;
     T z = T(0);
     for (int k = 0; k < K; ++k) z += x[k] * W[k * N + n];
-    if (pre) pre[r * row + n] = z;
+    pre(r, n, z);
     out(r, n, activated ? activate(act, z) : z);
   }
 }
@@ -84,26 +84,62 @@ struct RowsOut {
   FLASHTP_DEVICE void operator()(int r, int n, T v) const { p[r * ld + n] = v; }
 };
 
+// Where team_mlp_forward keeps the hidden layers' pre-activations: layer(l, N)
+// gives layer l's output of team_dense (N its width).
+struct NoPre {  // nowhere
+  struct Drop {
+    template <class T>
+    FLASHTP_DEVICE void operator()(int, int, T) const {}
+  };
+  FLASHTP_DEVICE Drop layer(int, int) const { return {}; }
+};
+template <class T>
+struct SharedPre {  // a team's buffer: layer l at z + l z_stride, rows of hidden_row(N)
+  T* z;
+  int z_stride;
+  FLASHTP_DEVICE RowsOut<T> layer(int l, int N) const { return {z + l * z_stride, hidden_row(N)}; }
+};
+// Rows [first, first + n) of a global array of `total` rows per layer (layer l
+// at total sum_{l' < l} N_l', rows of N_l); rows past n are not written.
+template <class T, class R>
+struct GlobalPre {
+  const MlpView<R>& mlp;
+  T* global;
+  int64_t first, total;
+  int n;
+  struct Rows {
+    T* p;
+    int N, n;
+    FLASHTP_DEVICE void operator()(int r, int c, T v) const {
+      if (r < n) p[r * N + c] = v;
+    }
+  };
+  FLASHTP_DEVICE Rows layer(int l, int N) const {
+    int64_t offset = 0;
+    for (int q = 0; q < l; ++q) offset += total * mlp.widths[q + 1];
+    return {global + offset + first * N, N, n};
+  }
+};
+
 // The MLP on `rows` rows of `in` (rows of widths[0]), every layer activated
 // except the last unless last_activated. Intermediate activations go to
-// ping/pong (rows x hidden_row(width) each), the result to out(r, n, value);
-// pre-activations of layer l to z + l * z_stride (rows of hidden_row(N)) when
-// z is given. Ends with the team's barrier.
-template <class Team, class T, class R, class Out>
+// ping/pong (rows x hidden_row(width) each), the result to out(r, n, value),
+// the pre-activations to pre (NoPre, SharedPre, GlobalPre). Ends with the
+// team's barrier.
+template <class Team, class T, class R, class Pre, class Out>
 FLASHTP_DEVICE_ONLY void team_mlp_forward(const Team& team, const MlpView<R>& mlp, bool last_activated, int rows,
-                                          const T* in, T* z, int z_stride, T* ping, T* pong, const Out& out) {
+                                          const T* in, const Pre& pre, T* ping, T* pong, const Out& out) {
   const T* x = in;
   int ld = mlp.widths[0];
   for (int l = 0; l < mlp.depth; ++l) {
     const int K = mlp.widths[l], N = mlp.widths[l + 1];
-    T* pre = z ? z + l * z_stride : nullptr;
     T* y = l % 2 == 0 ? ping : pong;
     if (l + 1 == mlp.depth) {  // y is free: the stage
-      team_dense(team, rows, x, ld, K, mlp.weight[l], mlp.packed[l], N, pre, y, hidden_row(N), mlp.act,
+      team_dense(team, rows, x, ld, K, mlp.weight[l], mlp.packed[l], N, pre.layer(l, N), y, hidden_row(N), mlp.act,
                  last_activated, out);
     } else {
-      team_dense(team, rows, x, ld, K, mlp.weight[l], mlp.packed[l], N, pre, y, hidden_row(N), mlp.act, true,
-                 RowsOut<T>{y, hidden_row(N)});
+      team_dense(team, rows, x, ld, K, mlp.weight[l], mlp.packed[l], N, pre.layer(l, N), y, hidden_row(N), mlp.act,
+                 true, RowsOut<T>{y, hidden_row(N)});
     }
     team.sync();
     x = y;
@@ -111,28 +147,20 @@ FLASHTP_DEVICE_ONLY void team_mlp_forward(const Team& team, const MlpView<R>& ml
   }
 }
 
-// The hidden layers' pre-activations of `rows` rows between a team's buffer
-// (layer l at z + l z_stride, rows of hidden_row(N_l)) and rows [first,
-// first + rows) of a global array of `total` rows (layer l at total
-// sum_{l' < l} N_l', rows of N_l). Into the buffer, rows past n are zero.
-template <bool to_global, class Team, class T, class G, class R>
-FLASHTP_DEVICE_ONLY void team_copy_pre_activations(const Team& team, const MlpView<R>& mlp, int rows, int n,
-                                                   int64_t first, int64_t total, T* z, int z_stride, G* global) {
+// Rows [first, first + rows) of the hidden layers' pre-activations from a
+// global array (GlobalPre's layout) into a team's buffer (SharedPre's); rows
+// past n are zero.
+template <class Team, class T, class R>
+FLASHTP_DEVICE_ONLY void team_load_pre_activations(const Team& team, const MlpView<R>& mlp, int rows, int n,
+                                                   int64_t first, int64_t total, const T* global, T* z, int z_stride) {
   int64_t offset = 0;
   for (int l = 0; l < mlp.depth; ++l) {
     const int N = mlp.widths[l + 1];
     T* zl = z + l * z_stride;
-    G* gl = global + offset + first * N;
+    const T* gl = global + offset + first * N;
     // a row a warp, its columns a lane at a time: no division per element
-    for (int r = team.warp(); r < (to_global ? n : rows); r += team.warps()) {
-      for (int c = lane_id(); c < N; c += kWarpSize) {
-        if constexpr (to_global) {
-          gl[r * N + c] = zl[r * hidden_row(N) + c];
-        } else {
-          zl[r * hidden_row(N) + c] = r < n ? gl[r * N + c] : T(0);
-        }
-      }
-    }
+    for (int r = team.warp(); r < rows; r += team.warps())
+      for (int c = lane_id(); c < N; c += kWarpSize) zl[r * hidden_row(N) + c] = r < n ? gl[r * N + c] : T(0);
     offset += total * N;
   }
 }
@@ -158,8 +186,8 @@ FLASHTP_DEVICE_ONLY void team_mlp_backward(const Team& team, const MlpView<R>& m
     }
     T* next = l == 0 ? grad_in : (g == grad ? spare : grad);
     const int row = l == 0 ? K : hidden_row(K);
-    team_dense(team, rows, g, ld, N, mlp.transpose[l], mlp.packed_transpose[l], K, static_cast<T*>(nullptr), next,
-               row, mlp.act, false, RowsOut<T>{next, row});
+    team_dense(team, rows, g, ld, N, mlp.transpose[l], mlp.packed_transpose[l], K, NoPre::Drop{}, next, row, mlp.act,
+               false, RowsOut<T>{next, row});
     team.sync();
     g = next;
   }
