@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "io/zip.hpp"
 
 namespace flashtp::test {
@@ -27,11 +29,22 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-// A fresh directory under the system's temporary directory.
+// A fresh directory under the system's temporary directory, this process's
+// own (ctest runs the tests as processes side by side, which once removed
+// each other's files), removed when the process exits.
 inline std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("flashtp_" + name);
+  struct Made {
+    std::vector<std::filesystem::path> dirs;
+    ~Made() {
+      std::error_code ignored;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ignored);
+    }
+  };
+  static Made made;
+  const auto dir = std::filesystem::temp_directory_path() / ("flashtp_" + name + "_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  made.dirs.push_back(dir);
   return dir.string();
 }
 
