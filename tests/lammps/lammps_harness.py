@@ -10,9 +10,11 @@ Python standard library only. Every test script takes the same options:
                     --device cuda a test exits 77 (skipped) when there is no GPU
 """
 import argparse
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,9 +93,15 @@ class Run:
         return rows
 
 
+_workdirs = []  # removed when the test exits, but for a failed run's
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _workdirs])
+
+
 def run(args, script, np=1, extra_args=(), threads=None, timeout=600, check=True):
-    """Runs `script` (input text) with lmp_flashtp, on np MPI ranks if np > 1."""
+    """Runs `script` (input text) with lmp_flashtp, on np MPI ranks if np > 1,
+    in a directory of its own."""
     workdir = tempfile.mkdtemp(prefix="flashtp_lammps_")
+    _workdirs.append(workdir)
     with open(os.path.join(workdir, "in.test"), "w") as f:
         f.write((f"plugin load {args.plugin}\n" if args.plugin else "") + script)
     cmd = [args.lmp, "-in", "in.test", "-log", "log.lammps", "-echo", "screen", *extra_args]
@@ -110,7 +118,8 @@ def run(args, script, np=1, extra_args=(), threads=None, timeout=600, check=True
         print("SKIP: no GPU:", next(l for l in p.stdout.splitlines() if NO_GPU in l))
         sys.exit(SKIPPED)
     if check and p.returncode != 0:
-        raise AssertionError("lmp_flashtp failed (%d):\n%s" % (p.returncode, p.stdout[-4000:]))
+        _workdirs.remove(workdir)
+        raise AssertionError("lmp_flashtp failed (%d, in %s):\n%s" % (p.returncode, workdir, p.stdout[-4000:]))
     return r
 
 
