@@ -268,8 +268,9 @@ FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, c
 // One share of a task in the backward pass over the chunk (segments by
 // sender j): with g = dL/dm_i, adds dL/dh_j to partial (unless it is null:
 // the first layer's h_j are constants), dL/dY_e (this warp's part) to gY,
-// and replaces w[e][s] in wt's columns from 0 by dL/dw[e][s]. The edges of a segment are taken in rounds, one edge per
-// group, so that the whole warp meets in the dL/dY sums.
+// and replaces w[e][s] in wt's columns from 0 by dL/dw[e][s]. The edges of
+// a segment are taken in rounds, one edge per group, so that the whole warp
+// meets in the dL/dY sums.
 template <class T, class C, int U, int EC>
 FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const EdgeIndex& edges, const T* Y, int ns,
                                        T* wt, int ld, const T* h, int x_dim, const T* grad_message, int mid_dim,

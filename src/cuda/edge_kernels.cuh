@@ -77,7 +77,7 @@ FLASHTP_DEVICE_ONLY void warp_rows_product(const float* G, int ld, int N, const 
 
 // The fast path of radial_backward for a warp's rows [first, first + n):
 //   G = dL/da . act'(z_{depth-1}),  G <- (G W_l^T) . act'(z_{l-1}), l = depth-1 .. 1,
-//   dL/demb += G W_0^T,
+//   dL/demb = G W_0^T,
 // each product one warp_mma per 32 columns, act' applied to the accumulators
 // as they leave (z read where the fused kernel left it), W_0^T (few columns)
 // by FMA loops unless packed. The same sums in the same order as
@@ -88,9 +88,7 @@ FLASHTP_DEVICE_ONLY void radial_backward_rows(const MlpView<float>& mlp, int nb,
                                               float* in, float* out, float* grad_emb) {
   const int lane = lane_id();
   auto z_of = [&](int l) {  // layer l's pre-activations of the warp's rows
-    int64_t offset = 0;
-    for (int q = 0; q < l; ++q) offset += num_edges * mlp.widths[q + 1];
-    return hidden_z + offset + first * mlp.widths[l + 1];
+    return pre_activation_layer(mlp, hidden_z, num_edges, l) + first * mlp.widths[l + 1];
   };
   const int K = mlp.widths[mlp.depth];
   const float* z = z_of(mlp.depth - 1);

@@ -99,8 +99,17 @@ struct SharedPre {  // a team's buffer: layer l at z + l z_stride, rows of hidde
   int z_stride;
   FLASHTP_DEVICE RowsOut<T> layer(int l, int N) const { return {z + l * z_stride, hidden_row(N)}; }
 };
-// Rows [first, first + n) of a global array of `total` rows per layer (layer l
-// at total sum_{l' < l} N_l', rows of N_l); rows past n are not written.
+// The hidden layers' pre-activations of `total` rows in a global array, layer
+// after layer: layer l's rows (of N_l numbers) from total sum_{l' < l} N_l'.
+template <class T, class R>
+FLASHTP_DEVICE T* pre_activation_layer(const MlpView<R>& mlp, T* global, int64_t total, int l) {
+  int64_t offset = 0;
+  for (int q = 0; q < l; ++q) offset += total * mlp.widths[q + 1];
+  return global + offset;
+}
+
+// Rows [first, first + n) of pre_activation_layer's global array; rows past n
+// are not written.
 template <class T, class R>
 struct GlobalPre {
   const MlpView<R>& mlp;
@@ -115,9 +124,7 @@ struct GlobalPre {
     }
   };
   FLASHTP_DEVICE Rows layer(int l, int N) const {
-    int64_t offset = 0;
-    for (int q = 0; q < l; ++q) offset += total * mlp.widths[q + 1];
-    return {global + offset + first * N, N, n};
+    return {pre_activation_layer(mlp, global, total, l) + first * N, N, n};
   }
 };
 
@@ -148,20 +155,18 @@ FLASHTP_DEVICE_ONLY void team_mlp_forward(const Team& team, const MlpView<R>& ml
 }
 
 // Rows [first, first + rows) of the hidden layers' pre-activations from a
-// global array (GlobalPre's layout) into a team's buffer (SharedPre's); rows
-// past n are zero.
+// global array (pre_activation_layer's layout) into a team's buffer
+// (SharedPre's); rows past n are zero.
 template <class Team, class T, class R>
 FLASHTP_DEVICE_ONLY void team_load_pre_activations(const Team& team, const MlpView<R>& mlp, int rows, int n,
                                                    int64_t first, int64_t total, const T* global, T* z, int z_stride) {
-  int64_t offset = 0;
   for (int l = 0; l < mlp.depth; ++l) {
     const int N = mlp.widths[l + 1];
     T* zl = z + l * z_stride;
-    const T* gl = global + offset + first * N;
+    const T* gl = pre_activation_layer(mlp, global, total, l) + first * N;
     // a row a warp, its columns a lane at a time: no division per element
     for (int r = team.warp(); r < rows; r += team.warps())
       for (int c = lane_id(); c < N; c += kWarpSize) zl[r * hidden_row(N) + c] = r < n ? gl[r * N + c] : T(0);
-    offset += total * N;
   }
 }
 
