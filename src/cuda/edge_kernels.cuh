@@ -51,21 +51,27 @@ FLASHTP_DEVICE int radial_width(const MlpView<R>& mlp, int K) {
   return mlp.max_hidden > K ? mlp.max_hidden : K;
 }
 
-// out(r, k, C[r][k]) for k < K, C = G B over a warp's 16 rows: G in shared
-// memory (N columns, row stride ld), B packed (N x K, PackedB); 32 columns,
-// 4 tiles, a warp_mma at a time, so that a k-step's 12 products are
-// independent of each other.
-template <class Out>
-FLASHTP_DEVICE_ONLY void warp_rows_product(const float* G, int ld, int N, const float* B, int K, const Out& out) {
+// out(r, k, C[r][k], f) for k < K, C = G B over a warp's 16 rows: G in shared
+// memory (N columns, row stride ld), B packed (N x K, PackedB); 32 columns, 4
+// tiles, a warp_mma at a time, so that a k-step's 12 products are independent
+// of each other. f = factor(r, k) is read before the products, so that its
+// load's latency hides behind them.
+template <class Factor, class Out>
+FLASHTP_DEVICE_ONLY void warp_rows_product(const float* G, int ld, int N, const float* B, int K,
+                                           const Factor& factor, const Out& out) {
   for (int c0 = 0; c0 < K; c0 += 32) {
     auto columns = [&](auto tiles) {
       constexpr int NT = decltype(tiles)::value;
+      const int lane = lane_id();
+      float f[NT * 4];
+      FLASHTP_UNROLL
+      for (int x = 0; x < NT * 4; ++x) f[x] = factor(accumulator_row<NT>(lane, x), c0 + accumulator_col<NT>(lane, x));
       Accumulators<1, NT> c;
       zero_accumulators(c);
       warp_mma(N / kMmaDepth, RowMajorA{G, ld}, PackedB<false>{B, N, 0, c0 / kMmaCols}, c);
       FLASHTP_UNROLL
       for (int x = 0; x < NT * 4; ++x)
-        out(accumulator_row<NT>(lane_id(), x), c0 + accumulator_col<NT>(lane_id(), x), accumulator(c, x));
+        out(accumulator_row<NT>(lane, x), c0 + accumulator_col<NT>(lane, x), accumulator(c, x), f[x]);
     };
     if (K - c0 >= 32) {  // K is a multiple of 16
       columns(std::integral_constant<int, 4>{});
@@ -92,16 +98,25 @@ FLASHTP_DEVICE_ONLY void radial_backward_rows(const MlpView<float>& mlp, int nb,
   };
   const int K = mlp.widths[mlp.depth];
   const float* z = z_of(mlp.depth - 1);
-  for (int r = 0; r < ROWS; ++r)
-    for (int c = lane; c < K; c += kWarpSize)
-      in[r * hidden_row(K) + c] =
-          r < n ? grad_a[(first + r) * K + c] * activate_derivative(mlp.act, z[r * K + c]) : 0.0f;
+  // a lane's column of all ROWS rows loaded before any is stored: ROWS loads
+  // of each array in flight, not one
+  for (int c = lane; c < K; c += kWarpSize) {
+    float g[ROWS], zc[ROWS];
+    FLASHTP_UNROLL
+    for (int r = 0; r < ROWS; ++r) {
+      g[r] = r < n ? grad_a[(first + r) * K + c] : 0.0f;
+      zc[r] = r < n ? z[r * K + c] : 0.0f;
+    }
+    FLASHTP_UNROLL
+    for (int r = 0; r < ROWS; ++r) in[r * hidden_row(K) + c] = g[r] * activate_derivative(mlp.act, zc[r]);
+  }
   sync_warp();
   for (int l = mlp.depth - 1; l >= 1; --l) {
     const int N = mlp.widths[l + 1], Kl = mlp.widths[l];
     const float* zl = z_of(l - 1);
-    warp_rows_product(in, hidden_row(N), N, mlp.packed_transpose[l], Kl, [&](int r, int c, float v) {
-      out[r * hidden_row(Kl) + c] = r < n ? v * activate_derivative(mlp.act, zl[r * Kl + c]) : 0.0f;
+    auto z_at = [&](int r, int c) { return r < n ? zl[r * Kl + c] : 0.0f; };
+    warp_rows_product(in, hidden_row(N), N, mlp.packed_transpose[l], Kl, z_at, [&](int r, int c, float v, float zv) {
+      out[r * hidden_row(Kl) + c] = r < n ? v * activate_derivative(mlp.act, zv) : 0.0f;
     });
     sync_warp();
     float* t = in;
@@ -110,7 +125,8 @@ FLASHTP_DEVICE_ONLY void radial_backward_rows(const MlpView<float>& mlp, int nb,
   }
   const int N = mlp.widths[1];
   if (mlp.packed_transpose[0]) {
-    warp_rows_product(in, hidden_row(N), N, mlp.packed_transpose[0], nb, [&](int r, int c, float v) {
+    auto none = [](int, int) { return 0.0f; };
+    warp_rows_product(in, hidden_row(N), N, mlp.packed_transpose[0], nb, none, [&](int r, int c, float v, float) {
       if (r < n) grad_emb[(first + r) * nb + c] = v;
     });
     return;
@@ -129,7 +145,7 @@ FLASHTP_DEVICE_ONLY void radial_backward_rows(const MlpView<float>& mlp, int nb,
 // mlp.widths[l + 1] per layer l, layer after layer) back from grad_a[p] (rows
 // of K) through the hidden layers; no block barrier.
 template <class T, int THREADS>
-FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 1) void radial_backward(MlpView<real_t<T>> mlp, int num_basis, int K,
+FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 6) void radial_backward(MlpView<real_t<T>> mlp, int num_basis, int K,
                                                                       int64_t num_edges, const T* hidden_z,
                                                                       const T* grad_a, T* grad_emb) {
   constexpr int ROWS = RadialShared::rows;
