@@ -69,7 +69,7 @@ for round in $(seq "$rounds"); do
       echo "== $(basename "${trees[$i]}") $1, round $round"
       "${trees[$i]}/build-compare/bench/flashtp_bench_cuda" --model "$ref/models/$1.pth" --name "$1" \
         --data "$ref/structures/hfo2_96.data" --replicate "$2" --anchors "$ref/anchors.json" --profile |
-        grep -E "^ +[0-9]+ +[0-9]+ | ms +[0-9]+ launches"
+        grep -E "^ +[0-9]+ +[0-9]+ | ms +[0-9]+ (launches|spans)"
     done
   done
 done 2>&1 | tee "$out/profile.log"

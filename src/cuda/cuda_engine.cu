@@ -35,8 +35,13 @@ class CudaEngine final : public Engine {
   CudaEngine(const Model& model, Precision precision) : pipeline_(make_evaluation<T>(model)), precision_(precision) {}
 
   Result compute(const Graph& graph, GhostExchange* ghosts) override {
-    edge_vectors(graph, vec_);
-    return to_result<T>(pipeline_->run(graph, vec_, ghosts), graph.num_nodes);
+    {
+      HostSpan span("edge vectors");
+      edge_vectors(graph, vec_);
+    }
+    const auto out = pipeline_->run(graph, vec_, ghosts);
+    HostSpan span("results in float64");
+    return to_result<T>(out, graph.num_nodes);
   }
   Precision precision() const override { return precision_; }
   std::string backend() const override { return "cuda"; }

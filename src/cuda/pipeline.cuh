@@ -98,7 +98,10 @@ class Pipeline final : public Evaluation<T> {
   }
 
   Output run(const Graph& g, const std::vector<T>& vec, GhostExchange* ghosts) override {
-    upload(g, vec, ghosts != nullptr);
+    {
+      HostSpan span("graph check and upload");
+      upload(g, vec, ghosts != nullptr);
+    }
     forward(ghosts);
     readout();
     backward(ghosts);
@@ -107,6 +110,7 @@ class Pipeline final : public Evaluation<T> {
     launch("forces_and_virial", forces_and_virial<T>, blocks_for(N), kNodeThreads, 0, N, Lc, centre_start_.data(),
            sender_start_.data(), sender_edges_.data(), vec_.data(), grad_vec_.data(), forces_.reserve(3 * size_t(N)),
            virial_.reserve(6 * size_t(N)));
+    HostSpan span("download");  // waits for the kernels: timed alone only while profiling
     Output out;
     out.energy.resize(Lc);
     out.forces.resize(3 * size_t(N));

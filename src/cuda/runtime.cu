@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <iomanip>
 #include <map>
@@ -99,7 +100,7 @@ void set_profiling(bool on) { profiling_on.store(on); }
 namespace {
 struct KernelTimes {
   cudaEvent_t start = nullptr, stop = nullptr;
-  std::map<std::string, std::pair<double, int>> ms;  // name -> (total ms, launches)
+  std::map<std::string, std::pair<double, int>> ms, host_ms;  // name -> (total ms, launches or spans)
 };
 KernelTimes& kernel_times() {
   static KernelTimes t;
@@ -124,6 +125,16 @@ void profile_stop(const char* kernel) {
   entry.second += 1;
 }
 
+void profile_host(const char* name, double ms) {
+  auto& entry = kernel_times().host_ms[name];
+  entry.first += ms;
+  entry.second += 1;
+}
+
+double HostSpan::now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 std::string profile_report(bool reset) {
   auto& t = kernel_times();
   std::ostringstream out;
@@ -133,14 +144,19 @@ std::string profile_report(bool reset) {
     total += e.first;
     launches += e.second;
   }
-  auto line = [&](const std::string& name, double ms, int n) {
+  auto line = [&](const std::string& name, double ms, int n, const char* what) {
     out << "  " << std::left << std::setw(24) << name << std::right << std::fixed << std::setprecision(3)
-        << std::setw(10) << ms << " ms " << std::setw(6) << n << " launches " << std::setprecision(1) << std::setw(6)
-        << 100 * ms / std::max(total, 1e-30) << " %\n";
+        << std::setw(10) << ms << " ms " << std::setw(6) << n << " " << std::left << std::setw(9) << what
+        << std::right << std::setprecision(1) << std::setw(6) << 100 * ms / std::max(total, 1e-30) << " %\n";
   };
-  for (const auto& [name, e] : t.ms) line(name, e.first, e.second);
-  line("all kernels", total, launches);  // an evaluation's time beyond this: the host's, and launch gaps
-  if (reset) t.ms.clear();
+  for (const auto& [name, e] : t.ms) line(name, e.first, e.second, "launches");
+  line("all kernels", total, launches, "launches");
+  // an evaluation's time beyond the kernels': the host's, and launch gaps
+  for (const auto& [name, e] : t.host_ms) line("host: " + name, e.first, e.second, "spans");
+  if (reset) {
+    t.ms.clear();
+    t.host_ms.clear();
+  }
   return out.str();
 }
 

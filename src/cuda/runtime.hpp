@@ -38,6 +38,24 @@ void profile_start();
 void profile_stop(const char* kernel);
 std::string profile_report(bool reset);
 
+// While profiling, the host's time in a scope (no kernels in it), reported
+// after the kernels as "host: <name>".
+void profile_host(const char* name, double ms);
+class HostSpan {
+ public:
+  explicit HostSpan(const char* name) : name_(name), start_(profiling() ? now_ms() : -1) {}
+  ~HostSpan() {
+    if (start_ >= 0) profile_host(name_, now_ms() - start_);
+  }
+  HostSpan(const HostSpan&) = delete;
+  HostSpan& operator=(const HostSpan&) = delete;
+
+ private:
+  static double now_ms();
+  const char* name_;
+  double start_;
+};
+
 // Throws flashtp::Error naming the kernel if its launch failed.
 void check_launch(const char* kernel);
 void allow_shared_memory(const void* kernel, size_t bytes);

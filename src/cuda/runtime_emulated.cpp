@@ -51,6 +51,8 @@ void set_profiling(bool) {}
 void profile_start() {}
 void profile_stop(const char*) {}
 std::string profile_report(bool) { return {}; }
+void profile_host(const char*, double) {}
+double HostSpan::now_ms() { return 0; }
 void allow_shared_memory(const void*, size_t) {}
 
 }  // namespace flashtp::cuda
