@@ -41,6 +41,7 @@ struct Anchor {
 
 // The anchor row of (model, atoms, backend), if measured.
 Anchor anchor(const nlohmann::json& anchors, const std::string& model, int atoms, const std::string& backend) {
+  if (!anchors.contains("rows")) return {};  // no --anchors
   for (const auto& row : anchors["rows"])
     if (row["model"] == model && row["atoms"] == atoms && row["backend"] == backend && row.contains("ms_median"))
       return {row["ms_median"].get<double>(), row["peak_mem_gb"].get<double>()};
