@@ -21,14 +21,13 @@ void check_edge_vectors(const Graph& g) {
 }
 
 template <class T>
-void edge_vectors(const Graph& g, std::vector<T>& out) {
+void edge_vectors(const Graph& g, T* out) {
   const int64_t n = g.num_edges();
-  out.resize(3 * static_cast<size_t>(n));
 #pragma omp parallel for
   for (int64_t e = 0; e < n; ++e)
     for (int a = 0; a < 3; ++a) out[3 * e + a] = static_cast<T>(g.vec[e][a]);
 }
-template void edge_vectors(const Graph&, std::vector<float>&);
-template void edge_vectors(const Graph&, std::vector<double>&);
+template void edge_vectors(const Graph&, float*);
+template void edge_vectors(const Graph&, double*);
 
 }  // namespace flashtp

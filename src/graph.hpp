@@ -31,8 +31,9 @@ struct Graph {
 // On OMP_NUM_THREADS threads, as is edge_vectors.
 void check_edge_vectors(const Graph& g);
 
-// The edge vectors as 3 numbers of T each (float or double), as the GPU takes them.
+// The edge vectors as 3 numbers of T each (float or double), as the GPU takes
+// them: out holds 3 num_edges().
 template <class T>
-void edge_vectors(const Graph& g, std::vector<T>& out);
+void edge_vectors(const Graph& g, T* out);
 
 }  // namespace flashtp

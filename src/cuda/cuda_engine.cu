@@ -35,11 +35,12 @@ class CudaEngine final : public Engine {
   CudaEngine(const Model& model, Precision precision) : pipeline_(make_evaluation<T>(model)), precision_(precision) {}
 
   Result compute(const Graph& graph, GhostExchange* ghosts) override {
+    T* vec = vec_.reserve(3 * size_t(graph.num_edges()));
     {
       HostSpan span("edge vectors");
-      edge_vectors(graph, vec_);
+      edge_vectors(graph, vec);
     }
-    const auto out = pipeline_->run(graph, vec_, ghosts);
+    const auto out = pipeline_->run(graph, vec, ghosts);
     HostSpan span("results in float64");
     return to_result<T>(out, graph.num_nodes);
   }
@@ -49,7 +50,7 @@ class CudaEngine final : public Engine {
  private:
   std::unique_ptr<Evaluation<T>> pipeline_;
   Precision precision_;
-  std::vector<T> vec_;  // edge vectors in T, kept from step to step
+  PinnedArray<T> vec_;  // edge vectors in T, kept from step to step
 };
 
 class CudaHessianEngine final : public HessianVectorEngine {
@@ -66,7 +67,7 @@ class CudaHessianEngine final : public HessianVectorEngine {
     for (int64_t e = 0; e < graph.num_edges(); ++e)
       for (int a = 0; a < 3; ++a)
         vec[3 * e + a] = D(graph.vec[e][a], displacement[graph.neighbor[e]][a] - displacement[graph.center[e]][a]);
-    const auto out = pipeline_->run(graph, vec, ghosts);
+    const auto out = pipeline_->run(graph, vec.data(), ghosts);
     HessianVectorProduct p;
     p.result = to_result<D>(out, graph.num_nodes);
     p.force_derivative.resize(graph.num_nodes);

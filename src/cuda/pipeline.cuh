@@ -97,7 +97,7 @@ class Pipeline final : public Evaluation<T> {
     batch_edges_ = edge_batch(scratch_per_edge_, sizeof(T));
   }
 
-  Output run(const Graph& g, const std::vector<T>& vec, GhostExchange* ghosts) override {
+  Output run(const Graph& g, const T* vec, GhostExchange* ghosts) override {
     {
       HostSpan span("graph check and upload");
       upload(g, vec, ghosts != nullptr);
@@ -136,7 +136,7 @@ class Pipeline final : public Evaluation<T> {
 
   // The graph's topology goes up only when it differs from the last one's
   // (MD steps between neighbour-list rebuilds move atoms, not edges).
-  void upload(const Graph& g, const std::vector<T>& vec, bool have_ghost_exchange) {
+  void upload(const Graph& g, const T* vec, bool have_ghost_exchange) {
     const bool same = g.num_local == local_ && g.num_nodes == nodes_ && g.center == topology_.center &&
                       g.neighbor == topology_.neighbor && g.species == topology_.species &&
                       g.centre_start == topology_.centre_start;
@@ -171,7 +171,7 @@ class Pipeline final : public Evaluation<T> {
       topology_.species = g.species;
       topology_.centre_start = g.centre_start;
     }
-    vec_.upload(vec);
+    vec_.upload(vec, 3 * size_t(g.num_edges()));
   }
 
   // y (+)= L(x) on `rows` rows.

@@ -21,8 +21,8 @@ template <class T>
 class Evaluation {
  public:
   virtual ~Evaluation() = default;
-  // vec: the graph's edge vectors in T (3 per edge).
-  virtual PipelineOutput<T> run(const Graph& graph, const std::vector<T>& vec, GhostExchange* ghosts) = 0;
+  // vec: the graph's edge vectors in T (3 per edge), best in page-locked memory.
+  virtual PipelineOutput<T> run(const Graph& graph, const T* vec, GhostExchange* ghosts) = 0;
 };
 
 template <class T>

@@ -72,6 +72,19 @@ void device_free(void* p, size_t bytes) {
   in_use -= bytes;
 }
 
+void* pinned_malloc(size_t bytes) {
+  void* p = nullptr;
+  if (bytes == 0) return nullptr;
+  if (cudaMallocHost(&p, bytes) != cudaSuccess) {
+    cudaGetLastError();
+    throw Error("CUDA: out of page-locked host memory allocating " + std::to_string(bytes >> 20) + " MiB");
+  }
+  return p;
+}
+void pinned_free(void* p) {
+  if (p) cudaFreeHost(p);
+}
+
 void copy_to_device(void* dst, const void* src, size_t bytes) {
   if (bytes) check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to device");
 }

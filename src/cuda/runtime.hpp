@@ -19,6 +19,8 @@ size_t shared_memory_limit();  // opt-in dynamic shared memory per block, bytes
 
 void* device_malloc(size_t bytes);
 void device_free(void* p, size_t bytes);
+void* pinned_malloc(size_t bytes);  // page-locked host memory: copies from and to it run at the bus's speed
+void pinned_free(void* p);
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void device_zero(void* p, size_t bytes);
@@ -97,6 +99,33 @@ class DeviceArray {
     return data_;
   }
   void download(T* dst, size_t n, size_t offset = 0) const { copy_to_host(dst, data_ + offset, n * sizeof(T)); }
+  T* data() const { return data_; }
+
+ private:
+  T* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+// Page-locked host memory that grows on demand (contents are not kept when
+// it grows): what goes to the device, or comes back, at every step.
+template <class T>
+class PinnedArray {
+ public:
+  PinnedArray() = default;
+  PinnedArray(const PinnedArray&) = delete;
+  PinnedArray& operator=(const PinnedArray&) = delete;
+  ~PinnedArray() { pinned_free(data_); }
+
+  T* reserve(size_t n) {
+    if (n > capacity_) {
+      pinned_free(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+      data_ = static_cast<T*>(pinned_malloc(n * sizeof(T)));
+      capacity_ = n;
+    }
+    return data_;
+  }
   T* data() const { return data_; }
 
  private:

@@ -32,6 +32,13 @@ void device_free(void* p, size_t bytes) {
   std::free(p);
   in_use -= bytes;
 }
+void* pinned_malloc(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = std::malloc(bytes);
+  if (!p) throw Error("emulator: out of memory");
+  return p;
+}
+void pinned_free(void* p) { std::free(p); }
 void copy_to_device(void* dst, const void* src, size_t bytes) {
   if (bytes) std::memcpy(dst, src, bytes);
 }
