@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model.hpp"
+#include "nan_max.hpp"
 #include "result.hpp"
 #include "structure_json.hpp"
 
@@ -43,7 +44,7 @@ inline std::array<double, 3> relative_deviation(const Result& r, const nlohmann:
     for (int a = 0; a < 3; ++a) {
       const double f = ref["forces"][i][a].get<double>();
       f_max = std::max(f_max, std::abs(f));
-      f_dev = std::max(f_dev, std::abs(r.forces[i][a] - f));
+      f_dev = nan_max(f_dev, std::abs(r.forces[i][a] - f));
     }
   d[1] = f_dev / f_max;
   if (!ref["virial"].is_null()) {
@@ -51,7 +52,7 @@ inline std::array<double, 3> relative_deviation(const Result& r, const nlohmann:
     for (int k = 0; k < 6; ++k) {
       const double w = ref["virial"][k].get<double>();
       w_max = std::max(w_max, std::abs(w));
-      w_dev = std::max(w_dev, std::abs(r.virial[k] - w));
+      w_dev = nan_max(w_dev, std::abs(r.virial[k] - w));
     }
     d[2] = w_dev / w_max;
   }

@@ -16,6 +16,7 @@
 namespace {
 
 using flashtp::test::load_json;
+using flashtp::test::nan_max;
 using flashtp::test::reference_path;
 using flashtp::test::references;
 
@@ -47,7 +48,7 @@ std::vector<double> flat(const nlohmann::json& rows) {
 double relative_deviation(const std::vector<double>& ours, const std::vector<double>& theirs) {
   double diff = 0, scale = 1;
   for (size_t k = 0; k < theirs.size(); ++k) {
-    diff = std::max(diff, std::abs(ours[k] - theirs[k]));
+    diff = nan_max(diff, std::abs(ours[k] - theirs[k]));
     scale = std::max(scale, std::abs(theirs[k]));
   }
   return diff / scale;

@@ -18,6 +18,7 @@
 namespace {
 
 using flashtp::TorchScriptModel;
+using flashtp::test::nan_max;
 using flashtp::test::reference_path;
 using flashtp::test::references;
 
@@ -83,12 +84,12 @@ Deviation compare(const flashtp::Result& r, const nlohmann::json& ref) {
   if (r.atomic_energy.size() != n || r.forces.size() != n) return d;
   d.energy_per_atom = std::abs(r.energy - ref["energy"].get<double>()) / n;
   for (size_t i = 0; i < n; ++i) {
-    d.atomic_energy = std::max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref["atomic_energy"][i].get<double>()));
+    d.atomic_energy = nan_max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref["atomic_energy"][i].get<double>()));
     for (int a = 0; a < 3; ++a)
-      d.force = std::max(d.force, std::abs(r.forces[i][a] - ref["forces"][i][a].get<double>()));
+      d.force = nan_max(d.force, std::abs(r.forces[i][a] - ref["forces"][i][a].get<double>()));
   }
   for (int k = 0; k < 6; ++k)
-    d.virial_per_atom = std::max(d.virial_per_atom, std::abs(r.virial[k] - ref["virial"][k].get<double>()) / n);
+    d.virial_per_atom = nan_max(d.virial_per_atom, std::abs(r.virial[k] - ref["virial"][k].get<double>()) / n);
   return d;
 }
 

@@ -342,7 +342,7 @@ TEST_P(CudaHessian, MatchesFiniteDifferencesOfForces) {
   for (int n = 0; n < graph.num_nodes; ++n)
     for (int a = 0; a < 3; ++a) {
       const double fd = (plus.forces[n][a] - minus.forces[n][a]) / (2 * h);
-      worst = std::max(worst, std::abs(fd - hvp.force_derivative[n][a]));
+      worst = nan_max(worst, std::abs(fd - hvp.force_derivative[n][a]));
       scale = std::max(scale, std::abs(hvp.force_derivative[n][a]));
     }
   std::cout << "[hessian] " << GetParam().model << "/" << GetParam().structure << ": max |Hd - FD| " << worst

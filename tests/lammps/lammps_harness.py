@@ -12,6 +12,7 @@ Python standard library only. Every test script takes the same options:
 import argparse
 import atexit
 import json
+import math
 import os
 import re
 import shutil
@@ -198,6 +199,16 @@ class Checks:
         sys.exit(1 if self.failures else 0)
 
 
+def worst(deviations):
+    """The largest deviation, or NaN if any is NaN (max() keeps a NaN only when it comes first)."""
+    out = 0.0
+    for d in deviations:
+        if math.isnan(d):
+            return d
+        out = max(out, d)
+    return out
+
+
 def max_force_diff(a, b):
     assert a.keys() == b.keys(), "different atom ids"
-    return max(abs(x - y) for i in a for x, y in zip(a[i], b[i]))
+    return worst(abs(x - y) for i in a for x, y in zip(a[i], b[i]))

@@ -27,7 +27,7 @@ thermo_style custom step pe press c_pe_sum
     + "".join(f'print "FLASHTP s_sum{k} $(c_s_sum[{k}]:%.17g)"\n' for k in range(1, 7)))
 checks.close("sum of pe/atom = pe", r.value("pe_sum"), r.value("pe"), 1e-9)
 peratom = r.dump("peratom.dump", ["c_pe_atom"])
-worst = max(abs(peratom[i + 1][0] - want["atomic_energy"][i]) for i in range(n))
+worst = h.worst(abs(peratom[i + 1][0] - want["atomic_energy"][i]) for i in range(n))
 checks.close("pe/atom vs reference atomic energies", worst, 0.0, 1e-9)
 W = h.virial(r)
 for k in range(6):
@@ -52,7 +52,7 @@ for first, what in ((1000, "renumbered ids"), (10**8, "sparse ids")):
     r2 = h.run(args, h.setup(args, "bulk_rand_40", model, data=renumbered) + h.PRINT_RESULTS)
     checks.close(f"{what}: energy", r2.value("pe"), want["energy"], 1e-9 * n)
     f2 = r2.dump("forces.dump", ["fx", "fy", "fz"])
-    worst = max(abs(f2[new_id[i + 1]][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
+    worst = h.worst(abs(f2[new_id[i + 1]][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
     checks.close(f"{what}: forces", worst, 0.0, 1e-8)
 
 # Two types with the same element are the same atoms to the model: every
@@ -70,7 +70,7 @@ checks.close("types 1 and 4 both Hf: energy", r3.value("pe"), want["energy"], 1e
 r7 = h.run(args, h.setup(args, "bulk_rand_40", model) + h.PRINT_RESULTS, threads=3)
 checks.close("3 threads: energy", r7.value("pe"), want["energy"], 1e-9 * n)
 f7 = r7.dump("forces.dump", ["fx", "fy", "fz"])
-worst = max(abs(f7[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
+worst = h.worst(abs(f7[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
 checks.close("3 threads: forces", worst, 0.0, 1e-8)
 
 # float32 engine: the same physics within float32 noise.
@@ -103,7 +103,7 @@ r6 = h.run(args, h.setup(args, "hfo2_96", example).replace(h.TYPE_ELEMENTS, "Hf 
 n6 = int(r6.value("atoms"))
 checks.close("example .pt: energy/atom vs upstream float32", r6.value("pe") / n6, want["energy"] / n6, 1e-5)
 f6 = r6.dump("forces.dump", ["fx", "fy", "fz"])
-worst = max(abs(f6[i + 1][a] - want["forces"][i][a]) for i in range(n6) for a in range(3))
+worst = h.worst(abs(f6[i + 1][a] - want["forces"][i][a]) for i in range(n6) for a in range(3))
 checks.close("example .pt: forces vs upstream float32", worst, 0.0, 1e-4)
 print(f"example .pt: E {r6.value('pe'):.8f} (upstream float32 {want['energy']:.8f}), max |dF| {worst:.2e}")
 checks.finish()

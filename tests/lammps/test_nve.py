@@ -26,7 +26,7 @@ e0 = rows[0]["TotEng"]
 tenth = max(1, len(rows) // 10)
 first = sum(row["TotEng"] for row in rows[:tenth]) / tenth
 last = sum(row["TotEng"] for row in rows[-tenth:]) / tenth
-fluctuation = max(abs(row["TotEng"] - e0) for row in rows) / n
+fluctuation = h.worst(abs(row["TotEng"] - e0) for row in rows) / n
 print(f"{len(rows)} thermo rows to step {rows[-1]['Step']:.0f}; T {rows[-1]['Temp']:.1f} K; "
       f"drift {(last - first) / n:.3e} eV/atom, max |E - E0| {fluctuation:.3e} eV/atom")
 checks.true("reached step 2000", rows[-1]["Step"] == 2000)

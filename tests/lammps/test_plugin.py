@@ -20,7 +20,7 @@ for case in ref["cases"]:
     n = int(r.value("atoms"))
     checks.close(f"{name} energy/atom", r.value("pe") / n, want["energy"] / n, 1e-9)
     forces = r.dump("forces.dump", ["fx", "fy", "fz"])
-    worst = max(abs(forces[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
+    worst = h.worst(abs(forces[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
     checks.close(f"{name} max force error", worst, 0.0, 1e-8)
     for k, (got, exp) in enumerate(zip(h.virial(r), want["virial"])):
         checks.close(f"{name} virial[{k}]/atom", got / n, exp / n, 1e-9)

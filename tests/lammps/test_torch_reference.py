@@ -30,7 +30,7 @@ for model in ("tiny_parity", "sevennet0_arch", "l3i5_arch"):
     native = h.run(args, h.setup(args, "hfo2_96", pth(model)) + h.PRINT_RESULTS)
     checks.close(f"{model}: flashtp/torch energy/atom vs upstream float32", torch.value("pe") / n, want["energy"] / n, 1e-6)
     ft = torch.dump("forces.dump", ["fx", "fy", "fz"])
-    worst = max(abs(ft[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
+    worst = h.worst(abs(ft[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
     checks.close(f"{model}: flashtp/torch forces vs upstream float32", worst, 0.0, 1e-4)
     checks.close(f"{model}: native vs flashtp/torch energy/atom", native.value("pe") / n, torch.value("pe") / n, 1e-5)
     dF = h.max_force_diff(native.dump("forces.dump", ["fx", "fy", "fz"]), ft)
@@ -46,7 +46,7 @@ legacy = h.run(args, h.setup(args, "hfo2_96", pt("upstream_example_hfo2"), pair_
                .replace(h.TYPE_ELEMENTS, "Hf O Hf") + h.PRINT_RESULTS)
 checks.close("upstream_example_hfo2: energy/atom vs upstream float32", legacy.value("pe") / n, want["energy"] / n, 1e-6)
 fl = legacy.dump("forces.dump", ["fx", "fy", "fz"])
-worst = max(abs(fl[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
+worst = h.worst(abs(fl[i + 1][a] - want["forces"][i][a]) for i in range(n) for a in range(3))
 checks.close("upstream_example_hfo2: forces vs upstream float32", worst, 0.0, 1e-4)
 for k, (got, exp) in enumerate(zip(h.virial(legacy), want["virial"])):
     checks.close(f"upstream_example_hfo2: virial[{k}]/atom", got / n, exp / n, 1e-6)
@@ -65,7 +65,7 @@ run 100
 """
 torch = h.run(args, h.setup(args, "hfo2_96", pt("tiny_parity"), pair_style="flashtp/torch") + md)
 native = h.run(args, h.setup(args, "hfo2_96", pth("tiny_parity")) + md)
-worst_pe = max(abs(a["PotEng"] - b["PotEng"]) / n for a, b in zip(torch.thermo(), native.thermo()))
+worst_pe = h.worst(abs(a["PotEng"] - b["PotEng"]) / n for a, b in zip(torch.thermo(), native.thermo()))
 worst_x = h.max_force_diff(torch.dump("positions.dump", ["x", "y", "z"]), native.dump("positions.dump", ["x", "y", "z"]))
 checks.true("both ran 100 steps", torch.thermo()[-1]["Step"] == native.thermo()[-1]["Step"] == 100)
 checks.close("NVE: max |pe difference| per atom over 100 steps", worst_pe, 0.0, 1e-5)
