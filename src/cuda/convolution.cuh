@@ -25,10 +25,10 @@
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw,
 //                 after each pass of one share a warp),
 //   float's two weight GEMMs on the tensor cores (tensor_cores.cuh) when K is
-//   a multiple of 16, the others as per-thread FMA loops. dL/da, dL/dY and
-//   the hidden layers' pre-activations leave by the edge's position in this
-//   order for edge_kernels.cuh, which takes them back through the hidden
-//   layers and the geometry to dL/dr_e. Every sum has one writer and a
+//   a multiple of 16, the others as per-thread FMA loops. dL/da and the
+//   hidden layers' pre-activations leave by the edge's position in this
+//   order, and dL/dY adds there, for edge_kernels.cuh, which takes them back
+//   through the hidden layers and the geometry to dL/dr_e. Every sum has one writer and a
 //   fixed order: no atomics, results reproducible. Two blocks per SM (at most
 //   128 registers a thread): dL/da accumulates in shared memory.
 #pragma once
@@ -538,12 +538,12 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
       sync_block();
     }
     // ping holds dL/da (rows of K), gY each warp's dL/dY: out at the edges'
-    // positions, the warps' dL/dY summed in warp order
+    // positions, the warps' dL/dY summed in warp order and added
     for (int idx = tid; idx < n * K; idx += THREADS) grad_a[(c0 - batch_first) * K + idx] = ping[idx];
     for (int idx = tid; idx < n * ns; idx += THREADS) {
       T sum = gY[idx];
       for (int w = 1; w < THREADS / kWarpSize; ++w) sum += gY[w * EC * ns + idx];
-      grad_Y[(c0 - batch_first) * ns + idx] = sum;
+      grad_Y[(c0 - batch_first) * ns + idx] += sum;
     }
     sync_block();
   }

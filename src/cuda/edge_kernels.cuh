@@ -5,9 +5,11 @@
 // kEdgeScratchBytes). The fused kernel leaves, per position p,
 //   dL/da_p     (a: the radial MLP's last hidden activations),
 //   z_p         (its hidden layers' pre-activations),
-//   dL/dY_p;
-// radial_backward takes dL/da_p back through the hidden layers to dL/demb_p,
-// and edge_forces takes dL/demb_p and dL/dY_p back through the geometry:
+// and adds the layer's dL/dY_p; radial_backward takes dL/da_p back through
+// the hidden layers and adds the layer's dL/demb_p. Once dL/demb_p and
+// dL/dY_p hold their sums (over every layer when one batch holds all edges,
+// else over the batch's layer), edge_forces takes them back through the
+// geometry:
 //   dL/dr_e += demb/dr_e^T dL/demb_p + dY/dr_e^T dL/dY_p,  e = order[p].
 // Here a warp takes its own tile of positions, not every 32-edge chunk of the
 // fused kernel, where these cost block barriers. Every sum has one writer per
@@ -127,7 +129,7 @@ FLASHTP_DEVICE_ONLY void radial_backward_rows(const MlpView<float>& mlp, int nb,
   if (mlp.packed_transpose[0]) {
     auto none = [](int, int) { return 0.0f; };
     warp_rows_product(in, hidden_row(N), N, mlp.packed_transpose[0], nb, none, [&](int r, int c, float v, float) {
-      if (r < n) grad_emb[(first + r) * nb + c] = v;
+      if (r < n) grad_emb[(first + r) * nb + c] += v;
     });
     return;
   }
@@ -136,11 +138,11 @@ FLASHTP_DEVICE_ONLY void radial_backward_rows(const MlpView<float>& mlp, int nb,
     const float* x = in + r * hidden_row(N);
     float sum = 0.0f;
     for (int k = 0; k < N; ++k) sum += x[k] * mlp.transpose[0][k * nb + c];
-    grad_emb[(first + r) * nb + c] = sum;
+    grad_emb[(first + r) * nb + c] += sum;
   }
 }
 
-// grad_emb[p] = dL/demb_p: each warp takes its own kMmaRows positions (one
+// grad_emb[p] += dL/demb_p: each warp takes its own kMmaRows positions (one
 // tensor-core tile of rows), with their pre-activations hidden_z (rows of
 // mlp.widths[l + 1] per layer l, layer after layer) back from grad_a[p] (rows
 // of K) through the hidden layers; no block barrier. Latency-bound: 6 blocks
@@ -162,7 +164,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 6) void radial_backward(MlpView<re
 
   const T* g = grad_a + first * K;
   if (mlp.depth == 0) {  // a is the embedding
-    for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] = g[idx];
+    for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] += g[idx];
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
@@ -176,10 +178,10 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 6) void radial_backward(MlpView<re
     ping[idx / K * hidden_row(K) + idx % K] = idx < n * K ? g[idx] : T(0);
   warp.sync();
   team_mlp_backward(warp, mlp, true, ROWS, z, z_stride, ping, pong, emb);
-  for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] = emb[idx];
+  for (int idx = lane; idx < n * nb; idx += kWarpSize) grad_emb[first * nb + idx] += emb[idx];
 }
 
-// grad_vec[e] += dL/dr_e of the layer, e = order[p].
+// grad_vec[e] += dL/dr_e of grad_emb and grad_Y, e = order[p].
 template <class T>
 FLASHTP_KERNEL void edge_forces(EmbeddingView<real_t<T>> em, int64_t num_edges, const int64_t* order, const T* vec,
                                 const T* grad_emb, const T* grad_Y, T* grad_vec) {

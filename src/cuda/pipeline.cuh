@@ -270,17 +270,28 @@ class Pipeline final : public Evaluation<T> {
     return {first, tiles[sender_batches_[b + 1]] - first};
   }
 
-  // dE/dx back through the layers, and each layer's part of grad_vec_ =
-  // dE/dr_e through edge_kernels.cuh, a batch of edges at a time. The first
-  // layer's input (the species embedding) is a constant: its gradient is not
-  // computed.
+  // dE/dx back through the layers, and grad_vec_ = dE/dr_e through
+  // edge_kernels.cuh, a batch of edges at a time: with one batch, dL/demb and
+  // dL/dY summed over the layers go back through the geometry once, else each
+  // layer's batch goes. The first layer's input (the species embedding) is a
+  // constant: its gradient is not computed.
   void backward(GhostExchange* ghosts) {
     const int N = nodes_, Lc = local_;
     const int64_t E = edges_;
     const auto& em = dm_.embedding;
+    const bool one_batch = sender_batches_.size() == 2;
     T* grad_vec = grad_vec_.zeros(3 * size_t(E));
     T* grad_emb = grad_emb_.reserve(size_t(longest_batch_) * em.num_basis);
     T* grad_Y = grad_Y_.reserve(size_t(longest_batch_) * em.sh_size());
+    auto zero_edge_sums = [&](int64_t count) {
+      device_zero(grad_emb, size_t(count) * em.num_basis * sizeof(T));
+      device_zero(grad_Y, size_t(count) * em.sh_size() * sizeof(T));
+    };
+    auto edge_forces_of = [&](int64_t first_edge, int64_t count) {
+      launch("edge_forces", edge_forces<T>, blocks_for(count), kNodeThreads, 0, em, count,
+             sender_edges_.data() + first_edge, vec_.data(), grad_emb, grad_Y, grad_vec);
+    };
+    if (one_batch) zero_edge_sums(E);
     int current = 0;  // grad_[current]: dE/dx of the layer's output
     for (size_t t = dm_.layers.size(); t-- > 0;) {
       const auto& l = dm_.layers[t];
@@ -300,6 +311,7 @@ class Pipeline final : public Evaluation<T> {
       for (size_t b = 0; b + 1 < sender_batches_.size(); ++b) {
         const auto [first_edge, count] = batch_range(b);
         const int64_t first_tile = sender_batches_[b];
+        if (!one_batch) zero_edge_sums(count);
         launch("convolution_backward", convolution_backward<T, EC, THREADS>,
                static_cast<unsigned>(sender_batches_[b + 1] - first_tile), THREADS, conv_bytes(l.conv, true), l.conv,
                em, sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(), neighbor_.data(),
@@ -308,8 +320,7 @@ class Pipeline final : public Evaluation<T> {
         launch("radial_backward", radial_backward<T, RADIAL_THREADS>,
                static_cast<unsigned>((count + radial_edges - 1) / radial_edges), RADIAL_THREADS, radial_bytes(l.conv),
                l.conv.hidden, em.num_basis, l.conv.K, count, hidden_z, grad_a, grad_emb);
-        launch("edge_forces", edge_forces<T>, blocks_for(count), kNodeThreads, 0, em, count,
-               sender_edges_.data() + first_edge, vec_.data(), grad_emb, grad_Y, grad_vec);
+        if (!one_batch) edge_forces_of(first_edge, count);
       }
       if (first) break;
       T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
@@ -318,6 +329,7 @@ class Pipeline final : public Evaluation<T> {
       if (ghosts && N > Lc) exchange_reverse(*ghosts, grad_x, l.dim_x);
       current = 1 - current;
     }
+    if (one_batch) edge_forces_of(0, E);
   }
 
   struct Topology {

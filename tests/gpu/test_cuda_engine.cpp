@@ -270,8 +270,11 @@ TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
 
 // The backward's per-edge scratch a batch of tiles at a time
 // (FLASHTP_CUDA_EDGE_BATCH: here a tile a batch) gives the numbers of one
-// batch of all edges, bit for bit: six disjoint copies of a cluster, several
-// tiles in both precisions. A value that is no number of edges is refused.
+// batch of all edges: six disjoint copies of a cluster, several tiles in both
+// precisions. The energies bit for bit; forces and virials to rounding, as
+// with one batch dL/demb and dL/dY are summed over the layers before they
+// go back through the geometry, and with many each layer's goes. A value
+// that is no number of edges is refused.
 TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
   REQUIRE_DEVICE();
   const auto& model = model_named("tiny_parity");
@@ -297,8 +300,14 @@ TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
     unsetenv("FLASHTP_CUDA_EDGE_BATCH");
     EXPECT_EQ(std::memcmp(&batched.energy, &whole.energy, sizeof(double)), 0);
     ASSERT_EQ(batched.forces.size(), whole.forces.size());
-    EXPECT_EQ(std::memcmp(batched.forces.data(), whole.forces.data(), whole.forces.size() * sizeof(Vec3)), 0);
-    EXPECT_EQ(std::memcmp(batched.virial.data(), whole.virial.data(), sizeof(flashtp::Virial)), 0);
+    const double rounding = precision == Precision::float64 ? 1e-14 : 1e-6;
+    const auto d = deviation(batched, whole);
+    EXPECT_LE(d.force, rounding * std::max(1.0, force_scale(whole)));
+    double virial_scale = 1.0;
+    for (double w : whole.virial) virial_scale = std::max(virial_scale, std::abs(w));
+    EXPECT_LE(d.virial, rounding * virial_scale);
+    std::cout << "[deviation] " << (precision == Precision::float64 ? "float64" : "float32")
+              << " a tile a batch vs one batch: max |dF| " << d.force << " eV/A, max |dW| " << d.virial << " eV\n";
   }
   setenv("FLASHTP_CUDA_EDGE_BATCH", "lots", 1);
   try {
