@@ -32,7 +32,8 @@ struct Graph {
 void check_edge_vectors(const Graph& g);
 
 // The edge vectors as 3 numbers of T each (float or double), as the GPU takes
-// them: out holds 3 num_edges().
+// them: out holds 3 num_edges(). Checks them as check_edge_vectors does, in
+// the same pass (one pass over the edges is what a step's host part costs).
 template <class T>
 void edge_vectors(const Graph& g, T* out);
 

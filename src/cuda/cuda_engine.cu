@@ -62,6 +62,7 @@ class CudaHessianEngine final : public HessianVectorEngine {
                                GhostExchange* ghosts) override {
     if (static_cast<int>(displacement.size()) != graph.num_nodes)
       throw Error("Hessian-vector product: one displacement per node expected");
+    check_edge_vectors(graph);
     // r_e = r_j - r_i moves by d_j - d_i
     std::vector<D> vec(3 * size_t(graph.num_edges()));
     for (int64_t e = 0; e < graph.num_edges(); ++e)

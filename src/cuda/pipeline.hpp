@@ -21,7 +21,8 @@ template <class T>
 class Evaluation {
  public:
   virtual ~Evaluation() = default;
-  // vec: the graph's edge vectors in T (3 per edge), best in page-locked memory.
+  // vec: the graph's edge vectors in T (3 per edge), best in page-locked
+  // memory, checked by the caller (finite, nonzero: edge_vectors).
   virtual PipelineOutput<T> run(const Graph& graph, const T* vec, GhostExchange* ghosts) = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <random>
 
 #include "cuda/cuda_engine.hpp"
@@ -241,6 +242,35 @@ TEST(CudaLimits, RefusesNodeArraysOf2To32Numbers) {
     EXPECT_NE(std::string(e.what()).find("9000000 atoms"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("2^32"), std::string::npos) << e.what();
   }
+}
+
+// A NaN or zero-length edge vector is refused with a message, on a graph the
+// engine has not seen (its layout is built) and on one whose topology it
+// keeps from the last step; the engine then gives the same numbers as before.
+TEST(CudaBadInput, NonFiniteOrZeroEdgeVectorsRefused) {
+  REQUIRE_DEVICE();
+  const auto& model = model_named("tiny_parity");
+  const Graph g = graph_of(model, std::string("cluster_20"));
+  Graph not_finite = g, zero = g;
+  not_finite.vec[3][1] = std::numeric_limits<double>::quiet_NaN();
+  zero.vec[5] = {0.0, 0.0, 0.0};
+  auto refused = [](flashtp::Engine& engine, const Graph& bad, const std::string& why) {
+    try {
+      engine.compute(bad);
+      ADD_FAILURE() << "no error: " << why;
+    } catch (const flashtp::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  auto fresh = flashtp::make_cuda_engine(model, Precision::float32);
+  refused(*fresh, not_finite, "not finite");
+  auto engine = flashtp::make_cuda_engine(model, Precision::float32);
+  const auto before = engine->compute(g);
+  refused(*engine, not_finite, "not finite");
+  refused(*engine, zero, "on top of each other");
+  const auto after = engine->compute(g);
+  EXPECT_EQ(std::memcmp(&after.energy, &before.energy, sizeof(double)), 0);
+  EXPECT_EQ(std::memcmp(after.forces.data(), before.forces.data(), before.forces.size() * sizeof(Vec3)), 0);
 }
 
 TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
