@@ -28,9 +28,10 @@
 //   a multiple of 16, the others as per-thread FMA loops. dL/da and the
 //   hidden layers' pre-activations leave by the edge's position in this
 //   order, and dL/dY adds there, for edge_kernels.cuh, which takes them back
-//   through the hidden layers and the geometry to dL/dr_e. Every sum has one writer and a
-//   fixed order: no atomics, results reproducible. Two blocks per SM (at most
-//   128 registers a thread): dL/da accumulates in shared memory.
+//   through the hidden layers and the geometry to dL/dr_e. Every sum has one
+//   writer and a fixed order: no atomics, results reproducible. Two blocks
+//   per SM (at most 128 registers a thread): dL/da accumulates in shared
+//   memory.
 #pragma once
 #include <cstdint>
 #include <type_traits>

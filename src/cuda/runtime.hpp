@@ -62,76 +62,71 @@ class HostSpan {
 void check_launch(const char* kernel);
 void allow_shared_memory(const void* kernel, size_t bytes);
 
-// A device array that grows on demand (contents are not kept when it grows).
-template <class T>
-class DeviceArray {
+// Memory of a Space that grows on demand (contents are not kept when it
+// grows): Space::allocate(bytes), Space::release(p, bytes).
+template <class T, class Space>
+class GrowingArray {
  public:
-  DeviceArray() = default;
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  DeviceArray(DeviceArray&& o) noexcept { *this = std::move(o); }
-  DeviceArray& operator=(DeviceArray&& o) noexcept {
+  GrowingArray() = default;
+  GrowingArray(const GrowingArray&) = delete;
+  GrowingArray& operator=(const GrowingArray&) = delete;
+  GrowingArray(GrowingArray&& o) noexcept { *this = std::move(o); }
+  GrowingArray& operator=(GrowingArray&& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(capacity_, o.capacity_);
     return *this;
   }
-  ~DeviceArray() { device_free(data_, capacity_ * sizeof(T)); }
+  ~GrowingArray() { Space::release(data_, capacity_ * sizeof(T)); }
 
   T* reserve(size_t n) {
     if (n > capacity_) {
-      device_free(data_, capacity_ * sizeof(T));
+      Space::release(data_, capacity_ * sizeof(T));
       data_ = nullptr;
       capacity_ = 0;
-      data_ = static_cast<T*>(device_malloc(n * sizeof(T)));
+      data_ = static_cast<T*>(Space::allocate(n * sizeof(T)));
       capacity_ = n;
     }
     return data_;
   }
+  T* data() const { return data_; }
+
+ private:
+  T* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+struct DeviceMemory {
+  static void* allocate(size_t bytes) { return device_malloc(bytes); }
+  static void release(void* p, size_t bytes) { device_free(p, bytes); }
+};
+struct PinnedMemory {
+  static void* allocate(size_t bytes) { return pinned_malloc(bytes); }
+  static void release(void* p, size_t) { pinned_free(p); }
+};
+
+// A device array that grows on demand, and the copies to and from it.
+template <class T>
+class DeviceArray : public GrowingArray<T, DeviceMemory> {
+ public:
   T* upload(const T* src, size_t n) {
-    reserve(n);
-    copy_to_device(data_, src, n * sizeof(T));
-    return data_;
+    T* p = this->reserve(n);
+    copy_to_device(p, src, n * sizeof(T));
+    return p;
   }
   T* upload(const std::vector<T>& v) { return upload(v.data(), v.size()); }
   T* zeros(size_t n) {
-    reserve(n);
-    device_zero(data_, n * sizeof(T));
-    return data_;
+    T* p = this->reserve(n);
+    device_zero(p, n * sizeof(T));
+    return p;
   }
-  void download(T* dst, size_t n, size_t offset = 0) const { copy_to_host(dst, data_ + offset, n * sizeof(T)); }
-  T* data() const { return data_; }
-
- private:
-  T* data_ = nullptr;
-  size_t capacity_ = 0;
+  void download(T* dst, size_t n, size_t offset = 0) const {
+    copy_to_host(dst, this->data() + offset, n * sizeof(T));
+  }
 };
 
-// Page-locked host memory that grows on demand (contents are not kept when
-// it grows): what goes to the device, or comes back, at every step.
+// Page-locked host memory: what goes to the device, or comes back, at every step.
 template <class T>
-class PinnedArray {
- public:
-  PinnedArray() = default;
-  PinnedArray(const PinnedArray&) = delete;
-  PinnedArray& operator=(const PinnedArray&) = delete;
-  ~PinnedArray() { pinned_free(data_); }
-
-  T* reserve(size_t n) {
-    if (n > capacity_) {
-      pinned_free(data_);
-      data_ = nullptr;
-      capacity_ = 0;
-      data_ = static_cast<T*>(pinned_malloc(n * sizeof(T)));
-      capacity_ = n;
-    }
-    return data_;
-  }
-  T* data() const { return data_; }
-
- private:
-  T* data_ = nullptr;
-  size_t capacity_ = 0;
-};
+using PinnedArray = GrowingArray<T, PinnedMemory>;
 
 // Runs kernel<<<grid, threads, shared_bytes>>>(args...) (or its emulation).
 template <class... Params, class... Args>
