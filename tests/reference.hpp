@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model.hpp"
-#include "nan_max.hpp"
+#include "deviation.hpp"
 #include "result.hpp"
 #include "structure_json.hpp"
 

@@ -11,7 +11,7 @@
 
 namespace {
 
-using flashtp::test::nan_max;
+using flashtp::test::deviation;
 using flashtp::test::reference_path;
 using flashtp::test::references;
 
@@ -58,23 +58,6 @@ flashtp::Graph graph_for(const flashtp::Model& model, const std::string& structu
   return flashtp::build_graph(atoms, species, model.cutoff());
 }
 
-struct Deviation {
-  double energy_per_atom = 0, force = 0, virial = 0, atomic_energy = 0;
-};
-
-Deviation compare(const flashtp::Result& r, const nlohmann::json& ref) {
-  Deviation d;
-  const size_t n = r.atomic_energy.size();
-  d.energy_per_atom = std::abs(r.energy - ref["energy"].get<double>()) / n;
-  for (size_t i = 0; i < n; ++i) {
-    d.atomic_energy = nan_max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref["atomic_energy"][i].get<double>()));
-    for (int a = 0; a < 3; ++a)
-      d.force = nan_max(d.force, std::abs(r.forces[i][a] - ref["forces"][i][a].get<double>()));
-  }
-  for (int k = 0; k < 6; ++k) d.virial = nan_max(d.virial, std::abs(r.virial[k] - ref["virial"][k].get<double>()));
-  return d;
-}
-
 class ReferenceCase : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ReferenceCase, Float64MatchesUpstreamFloat64) {
@@ -83,7 +66,7 @@ TEST_P(ReferenceCase, Float64MatchesUpstreamFloat64) {
   const auto& ref = find_case(GetParam())["float64"];
   ASSERT_EQ(graph.num_edges(), ref["num_edges"].get<int64_t>());
   const auto result = flashtp::make_cpu_engine(model, flashtp::Precision::float64)->compute(graph);
-  const auto d = compare(result, ref);
+  const auto d = deviation(result, ref);
   EXPECT_LE(d.energy_per_atom, 1e-9);
   EXPECT_LE(d.atomic_energy, 1e-9);
   EXPECT_LE(d.force, 1e-8);
@@ -95,7 +78,7 @@ TEST_P(ReferenceCase, Float32MatchesUpstreamFloat32) {
   const auto graph = graph_for(model, GetParam().structure);
   const auto& ref = find_case(GetParam())["float32"];
   const auto result = flashtp::make_cpu_engine(model, flashtp::Precision::float32)->compute(graph);
-  const auto d = compare(result, ref);
+  const auto d = deviation(result, ref);
   EXPECT_LE(d.energy_per_atom, 1e-5);
   EXPECT_LE(d.force, 1e-4);
 }

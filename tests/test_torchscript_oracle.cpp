@@ -18,7 +18,8 @@
 namespace {
 
 using flashtp::TorchScriptModel;
-using flashtp::test::nan_max;
+using flashtp::test::Deviation;
+using flashtp::test::deviation;
 using flashtp::test::reference_path;
 using flashtp::test::references;
 
@@ -71,31 +72,9 @@ flashtp::Graph graph_for(const TorchScriptModel& model, const std::string& struc
   return flashtp::build_graph(atoms, species, model.cutoff());
 }
 
-// Largest absolute deviations; energy and virial per atom.
-struct Deviation {
-  double energy_per_atom = 0, atomic_energy = 0, force = 0, virial_per_atom = 0;
-};
-
-Deviation compare(const flashtp::Result& r, const nlohmann::json& ref) {
-  Deviation d;
-  const size_t n = ref["atomic_energy"].size();
-  EXPECT_EQ(r.atomic_energy.size(), n);
-  EXPECT_EQ(r.forces.size(), n);
-  if (r.atomic_energy.size() != n || r.forces.size() != n) return d;
-  d.energy_per_atom = std::abs(r.energy - ref["energy"].get<double>()) / n;
-  for (size_t i = 0; i < n; ++i) {
-    d.atomic_energy = nan_max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref["atomic_energy"][i].get<double>()));
-    for (int a = 0; a < 3; ++a)
-      d.force = nan_max(d.force, std::abs(r.forces[i][a] - ref["forces"][i][a].get<double>()));
-  }
-  for (int k = 0; k < 6; ++k)
-    d.virial_per_atom = nan_max(d.virial_per_atom, std::abs(r.virial[k] - ref["virial"][k].get<double>()) / n);
-  return d;
-}
-
 void report(const std::string& what, const Deviation& d) {
   std::cout << "[ deviation] " << what << ": energy/atom " << d.energy_per_atom << ", atomic energy "
-            << d.atomic_energy << ", force " << d.force << ", virial/atom " << d.virial_per_atom << "\n";
+            << d.atomic_energy << ", force " << d.force << ", virial/atom " << d.virial_per_atom() << "\n";
 }
 
 // The SevenNet-0 and l3i5 architectures on 768 atoms take minutes each in
@@ -115,7 +94,7 @@ TEST_P(TorchScriptFloat32, FileMatchesUpstreamFloat32) {
   const auto graph = graph_for(model, GetParam().structure);
   const auto& ref = find_case(GetParam())["float32"];
   ASSERT_EQ(graph.num_edges(), ref["num_edges"].get<int64_t>());
-  const auto d = compare(model.evaluate(graph), ref);
+  const auto d = deviation(model.evaluate(graph), ref);
   report(GetParam().label() + " float32", d);
   // A few float32 ulps of energies up to ~30 eV per atom.
   EXPECT_LE(d.energy_per_atom, 5e-6);
@@ -123,7 +102,7 @@ TEST_P(TorchScriptFloat32, FileMatchesUpstreamFloat32) {
   // The legacy reference ran from float32 positions and cell shifts, whose
   // rounding (~1e-6 A) shows in its forces; current models get the vectors.
   EXPECT_LE(d.force, model.is_legacy() ? 1e-4 : 1e-6);
-  EXPECT_LE(d.virial_per_atom, model.is_legacy() ? 1e-5 : 1e-6);
+  EXPECT_LE(d.virial_per_atom(), model.is_legacy() ? 1e-5 : 1e-6);
 }
 
 TEST_P(TorchScriptFloat64, CastModelMatchesUpstreamFloat64) {
@@ -131,12 +110,12 @@ TEST_P(TorchScriptFloat64, CastModelMatchesUpstreamFloat64) {
   const auto& model = model_named(GetParam().model);
   const auto graph = graph_for(model, GetParam().structure);
   const auto& ref = find_case(GetParam())["float64"];
-  const auto d = compare(model.evaluate(graph, torch::kFloat64), ref);
+  const auto d = deviation(model.evaluate(graph, torch::kFloat64), ref);
   report(GetParam().label() + " float64", d);
   EXPECT_LE(d.energy_per_atom, 1e-12);
   EXPECT_LE(d.atomic_energy, 1e-12);
   EXPECT_LE(d.force, 1e-12);
-  EXPECT_LE(d.virial_per_atom, 1e-12);
+  EXPECT_LE(d.virial_per_atom(), 1e-12);
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
@@ -171,11 +150,11 @@ TEST(TorchScriptModel, LegacyCastToFloat64AgreesWithFloat32) {
   const Case k{kLegacy, "hfo2_96"};
   const auto& model = model_named(k.model);
   const auto result = model.evaluate(graph_for(model, k.structure), torch::kFloat64);
-  const auto d = compare(result, find_case(k)["float32"]);
+  const auto d = deviation(result, find_case(k)["float32"]);
   report(k.label() + " float64 cast vs float32", d);
   EXPECT_LE(d.energy_per_atom, 1e-5);
   EXPECT_LE(d.force, 1e-4);
-  EXPECT_LE(d.virial_per_atom, 1e-5);
+  EXPECT_LE(d.virial_per_atom(), 1e-5);
   EXPECT_TRUE(result.atomic_virial.empty());
 }
 

@@ -17,7 +17,7 @@
 #include "io/lammps_data.hpp"
 #include "model_file.hpp"
 #include "neighbor.hpp"
-#include "../nan_max.hpp"
+#include "../deviation.hpp"
 #include "../structure_json.hpp"
 
 namespace flashtp::test {
@@ -82,35 +82,6 @@ inline Graph graph_of(const Model& model, const nlohmann::json& s) {
   std::vector<int> species;
   const Structure atoms = reference_structure(s, model, species);
   return build_graph(atoms, species, model.cutoff());
-}
-
-// Largest deviations of a result from another (or from a reference's numbers).
-struct Deviation {
-  double energy_per_atom = 0, atomic_energy = 0, force = 0, virial = 0;
-};
-
-inline Deviation deviation(const Result& r, const nlohmann::json& ref) {
-  Deviation d;
-  const size_t n = r.atomic_energy.size();
-  d.energy_per_atom = std::abs(r.energy - ref["energy"].get<double>()) / n;
-  for (size_t i = 0; i < n; ++i) {
-    d.atomic_energy = nan_max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref["atomic_energy"][i].get<double>()));
-    for (int a = 0; a < 3; ++a) d.force = nan_max(d.force, std::abs(r.forces[i][a] - ref["forces"][i][a].get<double>()));
-  }
-  if (!ref["virial"].is_null())  // null for open structures in tests/data/legacy
-    for (int k = 0; k < 6; ++k) d.virial = nan_max(d.virial, std::abs(r.virial[k] - ref["virial"][k].get<double>()));
-  return d;
-}
-
-inline Deviation deviation(const Result& r, const Result& ref) {
-  Deviation d;
-  const size_t n = r.atomic_energy.size();
-  d.energy_per_atom = std::abs(r.energy - ref.energy) / n;
-  for (size_t i = 0; i < n; ++i) d.atomic_energy = nan_max(d.atomic_energy, std::abs(r.atomic_energy[i] - ref.atomic_energy[i]));
-  for (size_t i = 0; i < r.forces.size(); ++i)
-    for (int a = 0; a < 3; ++a) d.force = nan_max(d.force, std::abs(r.forces[i][a] - ref.forces[i][a]));
-  for (int k = 0; k < 6; ++k) d.virial = nan_max(d.virial, std::abs(r.virial[k] - ref.virial[k]));
-  return d;
 }
 
 // Largest |force| and |atomic energy| of a result: the scale relative errors refer to.
