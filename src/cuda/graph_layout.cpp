@@ -22,7 +22,6 @@ void validate(const Graph& g, int num_species, bool have_ghost_exchange) {
     if (s < 0 || s >= num_species) throw Error("graph: species index out of range");
   for (int j : g.neighbor)
     if (j < 0 || j >= g.num_nodes) throw Error("graph: neighbour index out of range");
-  check_edge_vectors(g);
 }
 
 // Cut [start[0], start.back()) at atom boundaries into pieces of about `target`.

@@ -17,8 +17,9 @@ struct GraphLayout {
 };
 
 // Throws flashtp::Error on a graph the engine cannot take (the CPU engine's
-// checks). Tiles hold whole atoms and about tile_edges edges each. Fills
-// `out` in place, reusing its buffers (a new layout every MD step).
+// checks of its topology; the edge vectors are checked where they are
+// converted, edge_vectors). Tiles hold whole atoms and about tile_edges edges
+// each. Fills `out` in place, reusing its buffers (a new layout every MD step).
 void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out);
 
 // Items given by edge offsets (atoms, or GraphLayout's tiles) grouped into
