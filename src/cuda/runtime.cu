@@ -111,10 +111,16 @@ bool profiling() { return profiling_on.load(); }
 void set_profiling(bool on) { profiling_on.store(on); }
 
 namespace {
+using Times = std::map<std::string, std::pair<double, int>>;  // name -> (total ms, launches or spans)
 struct KernelTimes {
   cudaEvent_t start = nullptr, stop = nullptr;
-  std::map<std::string, std::pair<double, int>> ms, host_ms;  // name -> (total ms, launches or spans)
+  Times ms, host_ms;
 };
+void add(Times& times, const std::string& name, double ms) {
+  auto& entry = times[name];
+  entry.first += ms;
+  entry.second += 1;
+}
 KernelTimes& kernel_times() {
   static KernelTimes t;
   if (!t.start) {
@@ -133,16 +139,10 @@ void profile_stop(const char* kernel) {
   check(cudaEventSynchronize(t.stop), "cudaEventSynchronize");
   float ms = 0;
   check(cudaEventElapsedTime(&ms, t.start, t.stop), "cudaEventElapsedTime");
-  auto& entry = t.ms[kernel];
-  entry.first += ms;
-  entry.second += 1;
+  add(t.ms, kernel, ms);
 }
 
-void profile_host(const char* name, double ms) {
-  auto& entry = kernel_times().host_ms[name];
-  entry.first += ms;
-  entry.second += 1;
-}
+void profile_host(const char* name, double ms) { add(kernel_times().host_ms, name, ms); }
 
 double HostSpan::now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
