@@ -148,13 +148,15 @@ FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
 
 // The radial MLP's hidden layers on the chunk (their pre-activations to pre:
 // team_mlp.cuh); the last activation a[e][k] goes to aT, packed for the tensor
-// cores or transposed (aT[k][e]). Ends with a barrier.
+// cores (where `packed` and tensor_core_gemms) or transposed (aT[k][e]). Ends
+// with a barrier.
 template <class T, class R, int EC, class Pre>
-FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, const Pre& pre, T* ping, T* pong, T* aT) {
+FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, const Pre& pre, T* ping, T* pong, T* aT,
+                                      bool packed) {
   const int K = cv.K, depth = cv.hidden.depth;
   auto store = [&](int e, int k, T a) {
     if constexpr (std::is_same_v<T, float>) {
-      if (tensor_core_gemms<T>(cv)) {
+      if (packed && tensor_core_gemms<T>(cv)) {
         PackedA::store(a, e, k, K, aT);
         return;
       }
@@ -467,7 +469,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.emb, sm + L.Y, edges);
-    chunk_radial<T, R, EC>(cv, sm + L.emb, NoPre{}, sm + L.ping, sm + L.pong, sm + L.aT);
+    chunk_radial<T, R, EC>(cv, sm + L.emb, NoPre{}, sm + L.ping, sm + L.pong, sm + L.aT, true);
 
     // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
     // of wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
@@ -509,7 +511,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, emb, Y, edges);
     chunk_radial<T, R, EC>(cv, emb, GlobalPre<T, R>{cv.hidden, hidden_z, c0 - batch_first, batch_edges, n}, ping,
-                           pong, aT);
+                           pong, aT, true);
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "cpu/dense.hpp"
 #include "cuda/coupling_generated.hpp"
 #include "cuda/tensor_cores.cuh"
 #include "error.hpp"
+#include "so3.hpp"
 
 namespace flashtp::cuda {
 
@@ -243,6 +245,74 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   return view;
 }
 
+// views.hpp's DensityView of the first layer, or K = 0 where a path couples
+// a channel that is not a scalar (or the coupling is not diagonal).
+template <class R>
+DensityView<R> DeviceModel<R>::first_layer_density(const Model& model) {
+  const Layer& layer = model.layers.front();
+  const Convolution& conv = layer.conv;
+  const int depth = static_cast<int>(conv.radial.weight.size());
+  const int K = conv.radial.widths[depth - 1], n_w = conv.radial.widths[depth];
+  std::vector<double> c(conv.paths.size());
+  for (size_t p = 0; p < conv.paths.size(); ++p) {
+    const auto& path = conv.paths[p];
+    const int l1 = conv.in[path.seg_in].ir.l, l2 = conv.sh[path.seg_sh].ir.l, l3 = conv.mid[path.seg_out].ir.l;
+    if (l1 != 0 || l2 != l3) return {};
+    const auto cg = wigner_3j_sparse(0, l2, l3);
+    if (static_cast<int>(cg.size()) != 2 * l2 + 1) return {};
+    for (const auto& e : cg)
+      if (e.j != e.k || e.c != cg.front().c) return {};
+    c[p] = cg.front().c;
+  }
+  // h_s: the first layer's input for each species
+  const cpu::DenseLinear<double> linear_1(layer.linear_1);
+  std::vector<std::vector<double>> h(model.num_species(), std::vector<double>(conv.in.dim()));
+  for (int s = 0; s < model.num_species(); ++s) linear_1.forward(model.embedding[s].data(), h[s].data());
+
+  DensityView<R> view;
+  view.K = K;
+  view.sh_size = conv.sh.dim();
+  view.mid_dim = conv.mid.dim();
+  view.num_slots = n_w;
+  const auto& last = conv.radial.weight[depth - 1];  // [K][n_w]
+  std::vector<R> w(static_cast<size_t>(model.num_species()) * K * n_w, R(0)), t(w.size(), R(0));
+  std::vector<int> slot(view.mid_dim, -1), sh(view.mid_dim, -1);
+  std::vector<std::vector<int>> terms(view.sh_size);
+  for (size_t p = 0; p < conv.paths.size(); ++p) {
+    const auto& path = conv.paths[p];
+    const int mul = conv.in[path.seg_in].mul, d = conv.mid[path.seg_out].ir.dim();
+    const int x0 = conv.in.offset(path.seg_in), m0 = conv.mid.offset(path.seg_out), j0 = conv.sh.offset(path.seg_sh);
+    const double factor = path.alpha / conv.denominator * c[p];
+    for (int u = 0; u < mul; ++u) {
+      const int col = path.weight_offset + u;
+      for (int s = 0; s < model.num_species(); ++s)
+        for (int k = 0; k < K; ++k) {
+          const R v = R(last[static_cast<size_t>(k) * n_w + col] * factor * h[s][x0 + u]);
+          w[(static_cast<size_t>(s) * K + k) * n_w + col] = v;
+          t[(static_cast<size_t>(s) * n_w + col) * K + k] = v;
+        }
+      for (int m = 0; m < d; ++m) {
+        const int o = m0 + u * d + m;
+        slot[o] = col;
+        sh[o] = j0 + m;
+        terms[j0 + m].insert(terms[j0 + m].end(), {col, o});
+      }
+    }
+  }
+  std::vector<int> start = {0}, flat;
+  for (const auto& list : terms) {
+    flat.insert(flat.end(), list.begin(), list.end());
+    start.push_back(static_cast<int>(flat.size()) / 2);
+  }
+  view.weight = upload(w);
+  view.weight_t = upload(t);
+  view.message_slot = upload(slot);
+  view.message_sh = upload(sh);
+  view.sh_start = upload(start);
+  view.sh_terms = upload(flat);
+  return view;
+}
+
 template <class R>
 GateView<R> DeviceModel<R>::gate(const Gate& def) {
   GateView<R> view;
@@ -325,6 +395,7 @@ DeviceModel<R>::DeviceModel(const Model& model, int scalar_words) : scalar_words
     dim_last = v.dim_out;
     layers.push_back(v);
   }
+  if (!model.layers.empty()) density = first_layer_density(model);
   for (const auto& r : model.readout_linears) {
     readout.push_back(linear({&r}, false));
     readout_t.push_back(linear({&r}, true));

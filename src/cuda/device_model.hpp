@@ -28,6 +28,7 @@ class DeviceModel {
   const R* species_embedding = nullptr;  // [species][dim0]
   int dim0 = 0;
   std::vector<LayerViews> layers;
+  DensityView<R> density;  // the first layer's, if it qualifies (K > 0)
   std::vector<LinearView<R>> readout, readout_t;  // chain of Linears, or
   MlpView<R> readout_mlp;                        // an MLP (depth 0 when absent)
   const R* scale = nullptr;
@@ -41,6 +42,7 @@ class DeviceModel {
   LinearView<R> linear(const std::vector<const Linear*>& variants, bool transpose);
   MlpView<R> mlp(const Mlp& def, int layers);
   ConvView<R> convolution(const Convolution& conv);
+  DensityView<R> first_layer_density(const Model& model);
   std::vector<int> plan_shares(const std::vector<int>& tasks) const;
   GateView<R> gate(const Gate& def);
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda/convolution.cuh"
+#include "cuda/density.cuh"
 #include "cuda/device_model.hpp"
 #include "cuda/edge_kernels.cuh"
 #include "cuda/graph_layout.hpp"
@@ -40,6 +41,13 @@ template <> struct KernelShape<Dual<double>> {
 
 constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
 
+// The first layer goes through density.cuh when the graph has at most this
+// many species (FLASHTP_CUDA_DENSITY_SPECIES in the environment sets it; 0
+// leaves the layer to the fused kernels): an atom's contraction costs per
+// species present, as an edge's weights cost per neighbour (sevennet0_arch:
+// 2 x 9 harmonics against ~44 neighbours).
+constexpr int64_t kDensityMaxSpecies = 8;
+
 // The backward's per-edge scratch (a layer's dL/da, hidden pre-activations,
 // dL/demb and dL/dY: edge_kernels.cuh) holds at most this many bytes, unless
 // the environment's FLASHTP_CUDA_EDGE_BATCH sets its edges: the layer's edges
@@ -55,16 +63,22 @@ int hidden_widths(const MlpView<R>& mlp) {
   return sum;
 }
 
+// The whole number >= least in the environment variable `name` (`what` it
+// counts, for the error), or `fallback` where it is unset.
+inline int64_t environment_count(const char* name, int64_t fallback, int64_t least, const char* what) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const long long n = std::strtoll(v, &end, 10);
+  if (*end != '\0' || n < least) throw Error(std::string(name) + " must be " + what + ", not '" + v + "'");
+  return n;
+}
+
 // Edges per batch of the backward's per-edge scratch, `per_edge` numbers of
 // `bytes` each an edge.
 inline int64_t edge_batch(size_t per_edge, size_t bytes) {
-  const char* v = std::getenv("FLASHTP_CUDA_EDGE_BATCH");
-  if (v == nullptr || *v == '\0') return std::max<int64_t>(1, kEdgeScratchBytes / (per_edge * bytes));
-  char* end = nullptr;
-  const long long edges = std::strtoll(v, &end, 10);
-  if (*end != '\0' || edges <= 0)
-    throw Error(std::string("FLASHTP_CUDA_EDGE_BATCH must be a positive number of edges, not '") + v + "'");
-  return edges;
+  return environment_count("FLASHTP_CUDA_EDGE_BATCH", std::max<int64_t>(1, kEdgeScratchBytes / (per_edge * bytes)), 1,
+                           "a positive number of edges");
 }
 
 // The host hooks take float or double rows; a dual row is 2 x dim doubles.
@@ -94,6 +108,9 @@ class Pipeline final : public Evaluation<T> {
       scratch_per_edge_ = std::max(scratch_per_edge_, size_t(l.conv.K + hidden_widths(l.conv.hidden)));
     }
     scratch_per_edge_ += dm_.embedding.num_basis + dm_.embedding.sh_size();
+    density_species_ = environment_count("FLASHTP_CUDA_DENSITY_SPECIES", kDensityMaxSpecies, 0, "a number of species");
+    if (dm_.density.K == 0 || std::max(density_bytes(EC_FORWARD), density_bytes(EC)) > shared_memory_limit())
+      density_species_ = 0;
     batch_edges_ = edge_batch(scratch_per_edge_, sizeof(T));
   }
 
@@ -128,6 +145,11 @@ class Pipeline final : public Evaluation<T> {
                        cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(edges);
   }
+  size_t density_bytes(int edges) const {
+    const ConvView<R>& cv = dm_.layers.front().conv;
+    const DensityShared s(edges, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv), cv.K);
+    return s.bytes<T>(edges);
+  }
   size_t radial_bytes(const ConvView<R>& cv) const {
     const RadialShared s(dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K),
                          radial_backward_on_tensor_cores<T>(cv.hidden));
@@ -149,6 +171,7 @@ class Pipeline final : public Evaluation<T> {
         throw Error("CUDA engine: " + std::to_string(g.num_nodes) + " atoms (ghosts included) x " +
                     std::to_string(widest_row_) + " features exceed 2^32 numbers in one array; use more MPI ranks");
       layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC, layout_);
+      plan_density(g.species);
       nodes_ = g.num_nodes;
       local_ = g.num_local;
       edges_ = g.num_edges();
@@ -171,6 +194,43 @@ class Pipeline final : public Evaluation<T> {
       topology_.centre_start = g.centre_start;
     }
     vec_.upload(vec, 3 * size_t(g.num_edges()));
+  }
+
+  // The species present in the graph, numbered as slots of the first layer's
+  // density (density.cuh); none, leaving the layer to the fused kernels, where
+  // the model's first layer does not qualify or the species are many.
+  void plan_density(const std::vector<int>& species) {
+    density_slots_ = 0;
+    if (density_species_ == 0) return;
+    std::vector<char> present(num_species_, 0);
+    for (int s : species) present[s] = 1;
+    std::vector<int> slot(num_species_, -1), of_slot;
+    for (int s = 0; s < num_species_; ++s)
+      if (present[s]) {
+        slot[s] = static_cast<int>(of_slot.size());
+        of_slot.push_back(s);
+      }
+    if (of_slot.empty() || static_cast<int64_t>(of_slot.size()) > density_species_) return;
+    species_slot_.upload(slot);
+    slot_species_.upload(of_slot);
+    density_slots_ = static_cast<int>(of_slot.size());
+  }
+  bool density_layer(size_t t) const { return t == 0 && density_slots_ > 0; }
+  int density_row() const { return density_slots_ * dm_.density.sh_size * dm_.density.K; }
+
+  // The first layer's message through its density (partial_, which serves
+  // only the later layers' backward, holds it).
+  void density_message_into(const ConvView<R>& cv, T* message) {
+    T* density = partial_.zeros(size_t(local_) * density_row());
+    launch("density_forward", density_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
+           density_bytes(EC_FORWARD), cv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
+           species_.data(), species_slot_.data(), density_slots_, vec_.data(), density);
+    launch("density_message", density_message<T, R>, density_blocks(dm_.density.mid_dim), kNodeThreads, 0,
+           dm_.density, slot_species_.data(), density_slots_, density, local_, message);
+  }
+  unsigned density_blocks(int row) const {
+    return static_cast<unsigned>((local_ + kDensityAtoms - 1) / kDensityAtoms) *
+           static_cast<unsigned>((row + kNodeThreads - 1) / kNodeThreads);
   }
 
   // y (+)= L(x) on `rows` rows.
@@ -215,9 +275,13 @@ class Pipeline final : public Evaluation<T> {
       linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
 
       T* message = message_.zeros(size_t(Lc) * l.dim_mid);
-      launch("convolution_forward", convolution_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
-             conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
-             vec_.data(), h, message);
+      if (density_layer(t)) {
+        density_message_into(l.conv, message);
+      } else {
+        launch("convolution_forward", convolution_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
+               conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(),
+               neighbor_.data(), vec_.data(), h, message);
+      }
 
       T* y = y_[t].reserve(size_t(Lc) * l.dim_gate);
       linear(l.linear_2, message, l.dim_mid, y, l.dim_gate, Lc, false);
@@ -305,16 +369,30 @@ class Pipeline final : public Evaluation<T> {
       linear(l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
 
       T* partial = first ? nullptr : partial_.zeros(size_t(N) * l.conv.partial_dim);
+      T* grad_density = nullptr;  // the first layer's dL/dD, where its density takes it (partial_ is free)
+      if (density_layer(t)) {
+        grad_density = partial_.reserve(size_t(Lc) * density_row());
+        launch("density_gradient", density_gradient<T, R>, density_blocks(density_row()), kNodeThreads, 0,
+               dm_.density, slot_species_.data(), density_slots_, grad_message, Lc, grad_density);
+      }
       T* grad_a = grad_a_.reserve(size_t(longest_batch_) * l.conv.K);
       T* hidden_z = hidden_z_.reserve(size_t(longest_batch_) * hidden_widths(l.conv.hidden));
       for (size_t b = 0; b + 1 < sender_batches_.size(); ++b) {
         const auto [first_edge, count] = batch_range(b);
         const int64_t first_tile = sender_batches_[b];
         if (!one_batch) zero_edge_sums(count);
-        launch("convolution_backward", convolution_backward<T, EC, THREADS>,
-               static_cast<unsigned>(sender_batches_[b + 1] - first_tile), THREADS, conv_bytes(l.conv, true), l.conv,
-               em, sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(), neighbor_.data(),
-               vec_.data(), h_[t].data(), grad_message, partial, hidden_z, grad_a, grad_Y);
+        const unsigned tiles = static_cast<unsigned>(sender_batches_[b + 1] - first_tile);
+        if (grad_density) {
+          launch("density_backward", density_backward<T, EC, THREADS>, tiles, THREADS, density_bytes(EC), l.conv, em,
+                 sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(), neighbor_.data(),
+                 species_.data(), species_slot_.data(), density_slots_, vec_.data(), grad_density, hidden_z, grad_a,
+                 grad_Y);
+        } else {
+          launch("convolution_backward", convolution_backward<T, EC, THREADS>, tiles, THREADS,
+                 conv_bytes(l.conv, true), l.conv, em, sender_tiles_.data() + first_tile, sender_edges_.data(),
+                 center_.data(), neighbor_.data(), vec_.data(), h_[t].data(), grad_message, partial, hidden_z, grad_a,
+                 grad_Y);
+        }
         constexpr int radial_edges = RADIAL_THREADS / kWarpSize * RadialShared::rows;
         launch("radial_backward", radial_backward<T, RADIAL_THREADS>,
                static_cast<unsigned>((count + radial_edges - 1) / radial_edges), RADIAL_THREADS, radial_bytes(l.conv),
@@ -339,6 +417,9 @@ class Pipeline final : public Evaluation<T> {
   int num_species_;
   DeviceModel<R> dm_;
   int widest_row_ = 0;  // the widest node row the fused kernels address (x, message, partial)
+  int64_t density_species_ = 0;  // the most species for density.cuh (0: the model does not qualify, or it is off)
+  int density_slots_ = 0;      // species slots of its density (0: the fused kernels take the layer)
+  DeviceArray<int> species_slot_, slot_species_;  // model species -> slot (-1 absent), slot -> species
   Topology topology_;
   GraphLayout layout_;
   int nodes_ = 0, local_ = 0;

@@ -91,6 +91,35 @@ TEST_P(CudaReferenceCase, Float32MatchesUpstreamFloat64) {
   EXPECT_LE(d.force, 5e-5);
 }
 
+// The first layer through the fused kernels, as for a graph of more species
+// than its density takes (FLASHTP_CUDA_DENSITY_SPECIES=0: none), against the
+// same references and bounds; a value that is no number of species is refused.
+TEST_P(CudaReferenceCase, FusedFirstLayerMatchesUpstream) {
+  REQUIRE_DEVICE();
+  const auto& model = model_named(GetParam().model);
+  const auto& ref = reference_of(GetParam())["float64"];
+  for (Precision p : {Precision::float64, Precision::float32}) {
+    setenv("FLASHTP_CUDA_DENSITY_SPECIES", "0", 1);
+    const auto engine = flashtp::make_cuda_engine(model, p);
+    unsetenv("FLASHTP_CUDA_DENSITY_SPECIES");
+    const auto d = deviation(engine->compute(evaluate(GetParam(), p).graph), ref);
+    const bool f64 = p == Precision::float64;
+    report(f64 ? "cuda float64, fused first layer, vs upstream float64" : "cuda float32, fused first layer, vs upstream float64",
+           GetParam(), d);
+    EXPECT_LE(d.energy_per_atom, f64 ? 1e-9 : 2e-6);
+    EXPECT_LE(d.force, f64 ? 1e-8 : 5e-5);
+    if (f64) EXPECT_LE(d.virial, 1e-8);
+  }
+  setenv("FLASHTP_CUDA_DENSITY_SPECIES", "-1", 1);
+  try {
+    flashtp::make_cuda_engine(model, Precision::float32);
+    ADD_FAILURE() << "no error";
+  } catch (const flashtp::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("FLASHTP_CUDA_DENSITY_SPECIES"), std::string::npos) << e.what();
+  }
+  unsetenv("FLASHTP_CUDA_DENSITY_SPECIES");
+}
+
 // Same graph through both backends: float64 agrees to summation order,
 // float32 to float32 rounding.
 TEST_P(CudaReferenceCase, MatchesCpuEngine) {
