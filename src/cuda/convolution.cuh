@@ -147,29 +147,36 @@ FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
 }
 
 // The radial MLP's hidden layers on the chunk (their pre-activations to pre:
-// team_mlp.cuh); the last activation a[e][k] goes to aT, packed for the tensor
-// cores (where `packed` and tensor_core_gemms) or transposed (aT[k][e]). Ends
+// team_mlp.cuh); the last activation a[e][k] goes to store(e, k, a). Ends
 // with a barrier.
-template <class T, class R, int EC, class Pre>
-FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, const Pre& pre, T* ping, T* pong, T* aT,
-                                      bool packed) {
-  const int K = cv.K, depth = cv.hidden.depth;
-  auto store = [&](int e, int k, T a) {
-    if constexpr (std::is_same_v<T, float>) {
-      if (packed && tensor_core_gemms<T>(cv)) {
-        PackedA::store(a, e, k, K, aT);
-        return;
-      }
-    }
-    aT[k * EC + e] = a;
-  };
-  if (depth > 0) {
+template <class T, class R, int EC, class Pre, class Store>
+FLASHTP_DEVICE_ONLY void chunk_radial(const ConvView<R>& cv, const T* emb, const Pre& pre, T* ping, T* pong,
+                                      const Store& store) {
+  const int K = cv.K;
+  if (cv.hidden.depth > 0) {
     team_mlp_forward(BlockTeam{}, cv.hidden, true, EC, emb, pre, ping, pong, store);
     return;
   }
   for (int idx = threadIdx.x; idx < EC * K; idx += blockDim.x) store(idx / K, idx % K, emb[idx]);
   sync_block();
 }
+
+// Where the fused kernels keep a[e][k]: packed for the tensor cores
+// (tensor_core_gemms), or transposed (aT[k][e]).
+template <class T, class R, int EC>
+struct WeightOperand {
+  const ConvView<R>& cv;
+  T* aT;
+  FLASHTP_DEVICE void operator()(int e, int k, T a) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (tensor_core_gemms<T>(cv)) {
+        PackedA::store(a, e, k, cv.K, aT);
+        return;
+      }
+    }
+    aT[k * EC + e] = a;
+  }
+};
 
 // N values from p to out, or back, U at a time where U values make one
 // aligned load of at most 16 bytes (p is aligned for U values).
@@ -469,7 +476,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.emb, sm + L.Y, edges);
-    chunk_radial<T, R, EC>(cv, sm + L.emb, NoPre{}, sm + L.ping, sm + L.pong, sm + L.aT, true);
+    chunk_radial<T, R, EC>(cv, sm + L.emb, NoPre{}, sm + L.ping, sm + L.pong, WeightOperand<T, R, EC>{cv, sm + L.aT});
 
     // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
     // of wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
@@ -511,7 +518,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_backward(
     for (int idx = tid; idx < THREADS / kWarpSize * EC * ns; idx += THREADS) gY[idx] = T(0);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, sender_edges, n, true, emb, Y, edges);
     chunk_radial<T, R, EC>(cv, emb, GlobalPre<T, R>{cv.hidden, hidden_z, c0 - batch_first, batch_edges, n}, ping,
-                           pong, aT, true);
+                           pong, WeightOperand<T, R, EC>{cv, aT});
 
     // dL/da[e][k] accumulates in ping (free once the hidden layers have run)
     for (int idx = tid; idx < EC * K; idx += THREADS) ping[idx] = T(0);

@@ -276,12 +276,12 @@ DensityView<R> DeviceModel<R>::first_layer_density(const Model& model) {
   view.num_slots = n_w;
   const auto& last = conv.radial.weight[depth - 1];  // [K][n_w]
   std::vector<R> w(static_cast<size_t>(model.num_species()) * K * n_w, R(0)), t(w.size(), R(0));
-  std::vector<int> slot(view.mid_dim, -1), sh(view.mid_dim, -1);
-  std::vector<std::vector<int>> terms(view.sh_size);
+  std::vector<int> paths;
   for (size_t p = 0; p < conv.paths.size(); ++p) {
     const auto& path = conv.paths[p];
-    const int mul = conv.in[path.seg_in].mul, d = conv.mid[path.seg_out].ir.dim();
-    const int x0 = conv.in.offset(path.seg_in), m0 = conv.mid.offset(path.seg_out), j0 = conv.sh.offset(path.seg_sh);
+    const int mul = conv.in[path.seg_in].mul, x0 = conv.in.offset(path.seg_in);
+    paths.insert(paths.end(), {conv.sh.offset(path.seg_sh), conv.mid[path.seg_out].ir.dim(), path.weight_offset, mul,
+                               conv.mid.offset(path.seg_out)});
     const double factor = path.alpha / conv.denominator * c[p];
     for (int u = 0; u < mul; ++u) {
       const int col = path.weight_offset + u;
@@ -291,25 +291,12 @@ DensityView<R> DeviceModel<R>::first_layer_density(const Model& model) {
           w[(static_cast<size_t>(s) * K + k) * n_w + col] = v;
           t[(static_cast<size_t>(s) * n_w + col) * K + k] = v;
         }
-      for (int m = 0; m < d; ++m) {
-        const int o = m0 + u * d + m;
-        slot[o] = col;
-        sh[o] = j0 + m;
-        terms[j0 + m].insert(terms[j0 + m].end(), {col, o});
-      }
     }
   }
-  std::vector<int> start = {0}, flat;
-  for (const auto& list : terms) {
-    flat.insert(flat.end(), list.begin(), list.end());
-    start.push_back(static_cast<int>(flat.size()) / 2);
-  }
+  view.num_paths = static_cast<int>(conv.paths.size());
   view.weight = upload(w);
   view.weight_t = upload(t);
-  view.message_slot = upload(slot);
-  view.message_sh = upload(sh);
-  view.sh_start = upload(start);
-  view.sh_terms = upload(flat);
+  view.paths = upload(paths);
   return view;
 }
 

@@ -225,7 +225,7 @@ class Pipeline final : public Evaluation<T> {
     launch("density_forward", density_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
            density_bytes(EC_FORWARD), cv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
            species_.data(), species_slot_.data(), density_slots_, vec_.data(), density);
-    launch("density_message", density_message<T, R>, density_blocks(dm_.density.mid_dim), kNodeThreads, 0,
+    launch("density_message", density_message<T, R>, density_blocks(dm_.density.num_slots), kNodeThreads, 0,
            dm_.density, slot_species_.data(), density_slots_, density, local_, message);
   }
   unsigned density_blocks(int row) const {

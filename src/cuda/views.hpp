@@ -145,15 +145,20 @@ struct ConvView {
 //   Wt_s[k][slot] = W[k][slot] alpha_p / denominator c_p h_s[u],
 // slot(o) the radial MLP's output column of (p, u) and sh(o) = l_p^2 + m.
 // K = 0 where the layer does not qualify.
+enum DensityPathField : int {
+  kDensitySh,       // the path's first harmonic, l^2
+  kDensityDim,      // 2l + 1
+  kDensitySlot,     // its first slot (channel u = 0)
+  kDensityMul,      // its channels
+  kDensityMessage,  // its first message element
+  kDensityPathFields
+};
 template <class R>
 struct DensityView {
-  int K = 0, sh_size = 0, mid_dim = 0, num_slots = 0;
-  const R* weight = nullptr;            // Wt, [model species][K][num_slots]
-  const R* weight_t = nullptr;          // Wt^T, [model species][num_slots][K]
-  const int* message_slot = nullptr;    // per message element o: slot(o)
-  const int* message_sh = nullptr;      // and sh(o)
-  const int* sh_start = nullptr;        // per harmonic j: its terms [sh_start[j], sh_start[j + 1])
-  const int* sh_terms = nullptr;        // (slot(o), o) for each o with sh(o) = j
+  int K = 0, sh_size = 0, mid_dim = 0, num_slots = 0, num_paths = 0;
+  const R* weight = nullptr;    // Wt, [model species][K][num_slots]
+  const R* weight_t = nullptr;  // Wt^T, [model species][num_slots][K]
+  const int* paths = nullptr;   // kDensityPathFields each
 };
 
 // e3nn Gate, element by element. Forward, per output element:
