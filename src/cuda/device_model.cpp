@@ -245,59 +245,74 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   return view;
 }
 
-// views.hpp's DensityView of the first layer, or K = 0 where a path couples
-// a channel that is not a scalar (or the coupling is not diagonal).
+// device_model.hpp's density of the first layer: Wt for every species, or
+// nothing where a path couples a channel that is not a scalar (or the
+// coupling is not diagonal).
 template <class R>
-DensityView<R> DeviceModel<R>::first_layer_density(const Model& model) {
+void DeviceModel<R>::plan_first_layer_density(const Model& model) {
   const Layer& layer = model.layers.front();
   const Convolution& conv = layer.conv;
-  const int depth = static_cast<int>(conv.radial.weight.size());
-  const int K = conv.radial.widths[depth - 1], n_w = conv.radial.widths[depth];
-  std::vector<double> c(conv.paths.size());
-  for (size_t p = 0; p < conv.paths.size(); ++p) {
-    const auto& path = conv.paths[p];
+  std::vector<double> c;
+  for (const auto& path : conv.paths) {
     const int l1 = conv.in[path.seg_in].ir.l, l2 = conv.sh[path.seg_sh].ir.l, l3 = conv.mid[path.seg_out].ir.l;
-    if (l1 != 0 || l2 != l3) return {};
+    if (l1 != 0 || l2 != l3) return;
     const auto cg = wigner_3j_sparse(0, l2, l3);
-    if (static_cast<int>(cg.size()) != 2 * l2 + 1) return {};
+    if (static_cast<int>(cg.size()) != 2 * l2 + 1) return;
     for (const auto& e : cg)
-      if (e.j != e.k || e.c != cg.front().c) return {};
-    c[p] = cg.front().c;
+      if (e.j != e.k || e.c != cg.front().c) return;
+    c.push_back(cg.front().c);
   }
   // h_s: the first layer's input for each species
   const cpu::DenseLinear<double> linear_1(layer.linear_1);
   std::vector<std::vector<double>> h(model.num_species(), std::vector<double>(conv.in.dim()));
   for (int s = 0; s < model.num_species(); ++s) linear_1.forward(model.embedding[s].data(), h[s].data());
 
-  DensityView<R> view;
-  view.K = K;
-  view.sh_size = conv.sh.dim();
-  view.mid_dim = conv.mid.dim();
-  view.num_slots = n_w;
-  const auto& last = conv.radial.weight[depth - 1];  // [K][n_w]
-  std::vector<R> w(static_cast<size_t>(model.num_species()) * K * n_w, R(0)), t(w.size(), R(0));
-  std::vector<int> paths;
+  const int depth = static_cast<int>(conv.radial.weight.size());
+  auto& d = density_;
+  d.sh = conv.sh;
+  d.mid = conv.mid;
+  d.K = conv.radial.widths[depth - 1];
+  d.slots = conv.radial.widths[depth];
+  d.paths = conv.paths;
+  const auto& last = conv.radial.weight[depth - 1];  // [K][slots]
+  std::vector<double> w(static_cast<size_t>(model.num_species()) * d.K * d.slots, 0.0);
   for (size_t p = 0; p < conv.paths.size(); ++p) {
     const auto& path = conv.paths[p];
     const int mul = conv.in[path.seg_in].mul, x0 = conv.in.offset(path.seg_in);
-    paths.insert(paths.end(), {conv.sh.offset(path.seg_sh), conv.mid[path.seg_out].ir.dim(), path.weight_offset, mul,
-                               conv.mid.offset(path.seg_out)});
+    d.mul.push_back(mul);
     const double factor = path.alpha / conv.denominator * c[p];
-    for (int u = 0; u < mul; ++u) {
-      const int col = path.weight_offset + u;
-      for (int s = 0; s < model.num_species(); ++s)
-        for (int k = 0; k < K; ++k) {
-          const R v = R(last[static_cast<size_t>(k) * n_w + col] * factor * h[s][x0 + u]);
-          w[(static_cast<size_t>(s) * K + k) * n_w + col] = v;
-          t[(static_cast<size_t>(s) * n_w + col) * K + k] = v;
+    for (int s = 0; s < model.num_species(); ++s)
+      for (int k = 0; k < d.K; ++k)
+        for (int u = 0; u < mul; ++u) {
+          const size_t col = static_cast<size_t>(path.weight_offset + u);
+          w[(static_cast<size_t>(s) * d.K + k) * d.slots + col] = last[k * d.slots + col] * factor * h[s][x0 + u];
         }
-    }
   }
-  view.num_paths = static_cast<int>(conv.paths.size());
-  view.weight = upload(w);
-  view.weight_t = upload(t);
-  view.paths = upload(paths);
-  return view;
+  d.weight = std::move(w);
+}
+
+template <class R>
+const typename DeviceModel<R>::DensityLinears& DeviceModel<R>::density_linears(const std::vector<int>& slot_species) {
+  const auto known = density_linears_.find(slot_species);
+  if (known != density_linears_.end()) return known->second;
+  const auto& d = density_;
+  const int S = static_cast<int>(slot_species.size());
+  std::vector<MulIrrep> in;
+  for (const auto& segment : d.sh) in.push_back({S * d.K, segment.ir});
+  Linear def;
+  def.in = Irreps(in);
+  def.out = d.mid;
+  for (size_t p = 0; p < d.paths.size(); ++p) {
+    const int col0 = d.paths[p].weight_offset, mul = d.mul[p];
+    Linear::Path path{d.paths[p].seg_sh, d.paths[p].seg_out, std::vector<double>(static_cast<size_t>(S) * d.K * mul)};
+    for (int s = 0; s < S; ++s)
+      for (int k = 0; k < d.K; ++k)
+        for (int u = 0; u < mul; ++u)
+          path.weight[(static_cast<size_t>(s) * d.K + k) * mul + u] =
+              d.weight[(static_cast<size_t>(slot_species[s]) * d.K + k) * d.slots + col0 + u];
+    def.paths.push_back(std::move(path));
+  }
+  return density_linears_[slot_species] = DensityLinears{linear({&def}, false), linear({&def}, true)};
 }
 
 template <class R>
@@ -382,7 +397,7 @@ DeviceModel<R>::DeviceModel(const Model& model, int scalar_words) : scalar_words
     dim_last = v.dim_out;
     layers.push_back(v);
   }
-  if (!model.layers.empty()) density = first_layer_density(model);
+  if (!model.layers.empty()) plan_first_layer_density(model);
   for (const auto& r : model.readout_linears) {
     readout.push_back(linear({&r}, false));
     readout_t.push_back(linear({&r}, true));

@@ -109,8 +109,7 @@ class Pipeline final : public Evaluation<T> {
     }
     scratch_per_edge_ += dm_.embedding.num_basis + dm_.embedding.sh_size();
     density_species_ = environment_count("FLASHTP_CUDA_DENSITY_SPECIES", kDensityMaxSpecies, 0, "a number of species");
-    if (dm_.density.K == 0 || std::max(density_bytes(EC_FORWARD), density_bytes(EC)) > shared_memory_limit())
-      density_species_ = 0;
+    if (!dm_.has_density() || density_bytes() > shared_memory_limit()) density_species_ = 0;
     batch_edges_ = edge_batch(scratch_per_edge_, sizeof(T));
   }
 
@@ -145,10 +144,10 @@ class Pipeline final : public Evaluation<T> {
                        cv.K, backward, tensor_core_gemms<T>(cv));
     return s.bytes<T>(edges);
   }
-  size_t density_bytes(int edges) const {
+  size_t density_bytes() const {  // density.cuh's kernels take chunks of EC_FORWARD edges
     const ConvView<R>& cv = dm_.layers.front().conv;
-    const DensityShared s(edges, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv), cv.K);
-    return s.bytes<T>(edges);
+    const DensityShared s(EC_FORWARD, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv), cv.K);
+    return s.bytes<T>(EC_FORWARD);
   }
   size_t radial_bytes(const ConvView<R>& cv) const {
     const RadialShared s(dm_.embedding.num_basis, cv.hidden.depth, radial_width(cv.hidden, cv.K),
@@ -212,25 +211,20 @@ class Pipeline final : public Evaluation<T> {
       }
     if (of_slot.empty() || static_cast<int64_t>(of_slot.size()) > density_species_) return;
     species_slot_.upload(slot);
-    slot_species_.upload(of_slot);
+    density_linears_ = &dm_.density_linears(of_slot);
     density_slots_ = static_cast<int>(of_slot.size());
   }
   bool density_layer(size_t t) const { return t == 0 && density_slots_ > 0; }
-  int density_row() const { return density_slots_ * dm_.density.sh_size * dm_.density.K; }
+  int density_row() const { return density_slots_ * dm_.density_K() * dm_.embedding.sh_size(); }
 
   // The first layer's message through its density (partial_, which serves
   // only the later layers' backward, holds it).
   void density_message_into(const ConvView<R>& cv, T* message) {
     T* density = partial_.zeros(size_t(local_) * density_row());
-    launch("density_forward", density_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
-           density_bytes(EC_FORWARD), cv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(),
-           species_.data(), species_slot_.data(), density_slots_, vec_.data(), density);
-    launch("density_message", density_message<T, R>, density_blocks(dm_.density.num_slots), kNodeThreads, 0,
-           dm_.density, slot_species_.data(), density_slots_, density, local_, message);
-  }
-  unsigned density_blocks(int row) const {
-    return static_cast<unsigned>((local_ + kDensityAtoms - 1) / kDensityAtoms) *
-           static_cast<unsigned>((row + kNodeThreads - 1) / kNodeThreads);
+    launch("density_forward", density_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS, density_bytes(),
+           cv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(), species_.data(),
+           species_slot_.data(), density_slots_, vec_.data(), density);
+    linear(density_linears_->message, density, density_row(), message, cv.mid_dim, local_, false);
   }
 
   // y (+)= L(x) on `rows` rows.
@@ -372,8 +366,7 @@ class Pipeline final : public Evaluation<T> {
       T* grad_density = nullptr;  // the first layer's dL/dD, where its density takes it (partial_ is free)
       if (density_layer(t)) {
         grad_density = partial_.reserve(size_t(Lc) * density_row());
-        launch("density_gradient", density_gradient<T, R>, density_blocks(density_row()), kNodeThreads, 0,
-               dm_.density, slot_species_.data(), density_slots_, grad_message, Lc, grad_density);
+        linear(density_linears_->gradient, grad_message, l.dim_mid, grad_density, density_row(), Lc, false);
       }
       T* grad_a = grad_a_.reserve(size_t(longest_batch_) * l.conv.K);
       T* hidden_z = hidden_z_.reserve(size_t(longest_batch_) * hidden_widths(l.conv.hidden));
@@ -383,7 +376,7 @@ class Pipeline final : public Evaluation<T> {
         if (!one_batch) zero_edge_sums(count);
         const unsigned tiles = static_cast<unsigned>(sender_batches_[b + 1] - first_tile);
         if (grad_density) {
-          launch("density_backward", density_backward<T, EC, THREADS>, tiles, THREADS, density_bytes(EC), l.conv, em,
+          launch("density_backward", density_backward<T, EC_FORWARD, THREADS>, tiles, THREADS, density_bytes(), l.conv, em,
                  sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(), neighbor_.data(),
                  species_.data(), species_slot_.data(), density_slots_, vec_.data(), grad_density, hidden_z, grad_a,
                  grad_Y);
@@ -419,7 +412,8 @@ class Pipeline final : public Evaluation<T> {
   int widest_row_ = 0;  // the widest node row the fused kernels address (x, message, partial)
   int64_t density_species_ = 0;  // the most species for density.cuh (0: the model does not qualify, or it is off)
   int density_slots_ = 0;      // species slots of its density (0: the fused kernels take the layer)
-  DeviceArray<int> species_slot_, slot_species_;  // model species -> slot (-1 absent), slot -> species
+  DeviceArray<int> species_slot_;  // model species -> slot of the density (-1 absent)
+  const typename DeviceModel<R>::DensityLinears* density_linears_ = nullptr;  // for the graph's slots
   Topology topology_;
   GraphLayout layout_;
   int nodes_ = 0, local_ = 0;

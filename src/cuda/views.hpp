@@ -136,31 +136,6 @@ struct ConvView {
   const int* path_sum_index = nullptr;  // partial offsets to add for each x element
 };
 
-// The first layer's convolution as a species-resolved density (density.cuh),
-// when its input h_j = linear_1(embedding(species_j)) is scalars only: with
-// every path p coupling channel u of a scalar to Y_l (C[0][j][k] = c_p
-// delta_jk), its message element o = (p, u, m) is
-//   m_i[o] = sum_s sum_k Wt_s[k][slot(o)] D_i,s[k][sh(o)],
-//   D_i,s[k][j] = sum over edges e = (i, j') with species(j') = s of a_e[k] Y_e[j],
-//   Wt_s[k][slot] = W[k][slot] alpha_p / denominator c_p h_s[u],
-// slot(o) the radial MLP's output column of (p, u) and sh(o) = l_p^2 + m.
-// K = 0 where the layer does not qualify.
-enum DensityPathField : int {
-  kDensitySh,       // the path's first harmonic, l^2
-  kDensityDim,      // 2l + 1
-  kDensitySlot,     // its first slot (channel u = 0)
-  kDensityMul,      // its channels
-  kDensityMessage,  // its first message element
-  kDensityPathFields
-};
-template <class R>
-struct DensityView {
-  int K = 0, sh_size = 0, mid_dim = 0, num_slots = 0, num_paths = 0;
-  const R* weight = nullptr;    // Wt, [model species][K][num_slots]
-  const R* weight_t = nullptr;  // Wt^T, [model species][num_slots][K]
-  const int* paths = nullptr;   // kDensityPathFields each
-};
-
 // e3nn Gate, element by element. Forward, per output element:
 //   scalar: out = act(y[a]);  gated: out = y[a] * act(y[b]).
 // Backward, per input element k:
