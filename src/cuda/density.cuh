@@ -15,6 +15,7 @@
 // order: results are reproducible.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "cuda/convolution.cuh"
 
@@ -105,10 +106,51 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void density_forward(
   }
 }
 
+// Calls f(std::integral_constant<int, l>{}) for l = lmax of the harmonics.
+template <class F>
+FLASHTP_DEVICE_ONLY void dispatch_lmax(int lmax, F&& f) {
+  static_assert(kMaxL == 4, "a case per degree");
+  switch (lmax) {
+    case 0: return f(std::integral_constant<int, 0>{});
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    default: return f(std::integral_constant<int, 4>{});
+  }
+}
+
+// One edge of species slot s, a warp's, lanes on k (G: its centre's dL/dD):
+//   grad_a[k] = sum_j G_s[j][k] Y[j],   grad_Y[j] += sum_k a[k] G_s[j][k],
+// the rows of G loaded for every harmonic at once, dL/dY summed over the
+// lanes in a fixed order (lanes_sum_add).
+template <int LMAX, class T>
+FLASHTP_DEVICE_ONLY void density_edge_backward(const DensityLayout& layout, int s, const T* G, const T* a, const T* Y,
+                                               T* grad_a, T* grad_Y) {
+  constexpr int NS = (LMAX + 1) * (LMAX + 1);
+  T part[NS];
+  fill_zero(part);
+  for (int k = lane_id(); k < layout.K; k += kWarpSize) {
+    T g[NS];
+    FLASHTP_UNROLL
+    for (int l = 0; l <= LMAX; ++l) {
+      FLASHTP_UNROLL
+      for (int m = 0; m <= 2 * l; ++m) g[l * l + m] = G[layout.at(s, k, l, m)];
+    }
+    T sum = T(0);
+    FLASHTP_UNROLL
+    for (int j = 0; j < NS; ++j) {
+      sum += g[j] * Y[j];
+      part[j] += a[k] * g[j];
+    }
+    grad_a[k] = sum;
+  }
+  lanes_sum_add<NS, kWarpSize, 1>(part, grad_Y, true);
+}
+
 // The backward's edges of the block's tile (a batch's tiles of edges by
 // sender, as convolution_backward's): dL/da and the hidden pre-activations at
-// the edges' positions from 0 in the batch, dL/dY added there. A warp per
-// edge, its lanes on k; dL/dY_e[j] summed over the lanes in a fixed order.
+// the edges' positions from 0 in the batch, dL/dY added there: a warp per
+// edge (density_edge_backward).
 template <class T, int EC, int THREADS>
 FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void density_backward(
     ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int64_t* sender_edges,
@@ -128,24 +170,14 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void density_backward(
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
     density_chunk<T, R, EC>(cv, em, L, sm, edges, slot, vec, center, neighbor, species, species_slot, c0,
                             sender_edges, n, GlobalPre<T, R>{cv.hidden, hidden_z, c0 - batch_first, batch_edges, n});
-    for (int e = warp_id(); e < n; e += THREADS / kWarpSize) {
-      const T* G = grad_density + static_cast<int64_t>(edges.centre[e]) * layout.row(ns);
-      const T *ae = a + e * K, *Ye = Y + ns * e;
-      const int64_t p = c0 - batch_first + e;
-      for (int k = lane_id(); k < K; k += kWarpSize) {
-        T sum = T(0);
-        for (int l = 0; l <= em.lmax; ++l)
-          for (int m = 0; m <= 2 * l; ++m) sum += G[layout.at(slot[e], k, l, m)] * Ye[l * l + m];
-        grad_a[p * K + k] = sum;
+    dispatch_lmax(em.lmax, [&](auto lmax) {
+      for (int e = warp_id(); e < n; e += THREADS / kWarpSize) {
+        const int64_t p = c0 - batch_first + e;
+        density_edge_backward<decltype(lmax)::value>(
+            layout, slot[e], grad_density + static_cast<int64_t>(edges.centre[e]) * layout.row(ns), a + e * K,
+            Y + ns * e, grad_a + p * K, grad_Y + p * ns);
       }
-      for (int l = 0; l <= em.lmax; ++l)
-        for (int m = 0; m <= 2 * l; ++m) {
-          T part = T(0);
-          for (int k = lane_id(); k < K; k += kWarpSize) part += ae[k] * G[layout.at(slot[e], k, l, m)];
-          for (int mask = kWarpSize / 2; mask > 0; mask /= 2) part += shuffle_xor(part, mask);
-          if (lane_id() == 0) grad_Y[p * ns + l * l + m] += part;
-        }
-    }
+    });
     sync_block();
   }
 }
