@@ -376,10 +376,10 @@ class Pipeline final : public Evaluation<T> {
         if (!one_batch) zero_edge_sums(count);
         const unsigned tiles = static_cast<unsigned>(sender_batches_[b + 1] - first_tile);
         if (grad_density) {
-          launch("density_backward", density_backward<T, EC_FORWARD, THREADS>, tiles, THREADS, density_bytes(), l.conv, em,
-                 sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(), neighbor_.data(),
-                 species_.data(), species_slot_.data(), density_slots_, vec_.data(), grad_density, hidden_z, grad_a,
-                 grad_Y);
+          launch("density_backward", density_backward<T, EC_FORWARD, THREADS>, tiles, THREADS, density_bytes(),
+                 l.conv, em, sender_tiles_.data() + first_tile, sender_edges_.data(), center_.data(),
+                 neighbor_.data(), species_.data(), species_slot_.data(), density_slots_, vec_.data(), grad_density,
+                 hidden_z, grad_a, grad_Y);
         } else {
           launch("convolution_backward", convolution_backward<T, EC, THREADS>, tiles, THREADS,
                  conv_bytes(l.conv, true), l.conv, em, sender_tiles_.data() + first_tile, sender_edges_.data(),
@@ -411,7 +411,7 @@ class Pipeline final : public Evaluation<T> {
   DeviceModel<R> dm_;
   int widest_row_ = 0;  // the widest node row the fused kernels address (x, message, partial)
   int64_t density_species_ = 0;  // the most species for density.cuh (0: the model does not qualify, or it is off)
-  int density_slots_ = 0;      // species slots of its density (0: the fused kernels take the layer)
+  int density_slots_ = 0;         // species slots of its density (0: the fused kernels take the layer)
   DeviceArray<int> species_slot_;  // model species -> slot of the density (-1 absent)
   const typename DeviceModel<R>::DensityLinears* density_linears_ = nullptr;  // for the graph's slots
   Topology topology_;

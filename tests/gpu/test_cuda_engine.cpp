@@ -104,7 +104,7 @@ TEST_P(CudaReferenceCase, FusedFirstLayerMatchesUpstream) {
     unsetenv("FLASHTP_CUDA_DENSITY_SPECIES");
     const auto d = deviation(engine->compute(evaluate(GetParam(), p).graph), ref);
     const bool f64 = p == Precision::float64;
-    report(f64 ? "cuda float64, fused first layer, vs upstream float64" : "cuda float32, fused first layer, vs upstream float64",
+    report(std::string(f64 ? "cuda float64" : "cuda float32") + ", fused first layer, vs upstream float64",
            GetParam(), d);
     EXPECT_LE(d.energy_per_atom, f64 ? 1e-9 : 2e-6);
     EXPECT_LE(d.force, f64 ? 1e-8 : 5e-5);
