@@ -54,17 +54,32 @@ struct DensityShared {
   }
 };
 
-// The chunk's geometry and radial MLP (convolution.cuh), a[e][k] in rows, and
-// the species slot of each edge's sender; ends with a barrier.
-template <class T, class R, int EC, class Pre>
-FLASHTP_DEVICE_ONLY void density_chunk(const ConvView<R>& cv, const EmbeddingView<R>& em, const DensityShared& L,
-                                       T* sm, const EdgeIndex& edges, int* slot, const T* vec, const int* center,
-                                       const int* neighbor, const int* species, const int* species_slot,
-                                       int64_t first, const int64_t* order, int n, const Pre& pre) {
-  chunk_geometry<T, R, EC>(em, vec, center, neighbor, first, order, n, order != nullptr, sm + L.emb, sm + L.Y, edges);
-  for (int e = static_cast<int>(threadIdx.x); e < n; e += static_cast<int>(blockDim.x))
-    slot[e] = species_slot[species[edges.sender[e]]];
-  chunk_radial<T, R, EC>(cv, sm + L.emb, pre, sm + L.ping, sm + L.pong, RowsOut<T>{sm + L.a, cv.K});
+// The block's tile of edges (positions tiles[b] .. tiles[b + 1], of `order`
+// where given) a chunk of EC at a time: its geometry and radial MLP
+// (convolution.cuh; the hidden pre-activations to pre(c0, n)), a[e][k] in
+// rows, and the species slot of each edge's sender; then
+// chunk(c0, n, edges, slot, Y, a), and a barrier.
+template <class T, int EC, class Pre, class Chunk>
+FLASHTP_DEVICE_ONLY void density_chunks(const ConvView<real_t<T>>& cv, const EmbeddingView<real_t<T>>& em,
+                                        const int64_t* tiles, const int64_t* order, const T* vec, const int* center,
+                                        const int* neighbor, const int* species, const int* species_slot,
+                                        const Pre& pre, const Chunk& chunk) {
+  using R = real_t<T>;
+  const DensityShared L(EC, em.num_basis, em.sh_size(), hidden_buffer_width(cv), cv.K);
+  T* sm = reinterpret_cast<T*>(shared_memory());
+  const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
+  int* slot = edges.count + 1;
+  const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
+  for (int64_t c0 = begin; c0 < end; c0 += EC) {
+    const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
+    chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, order, n, order != nullptr, sm + L.emb, sm + L.Y, edges);
+    for (int e = static_cast<int>(threadIdx.x); e < n; e += static_cast<int>(blockDim.x))
+      slot[e] = species_slot[species[edges.sender[e]]];
+    chunk_radial<T, R, EC>(cv, sm + L.emb, pre(c0, n), sm + L.ping, sm + L.pong, RowsOut<T>{sm + L.a, cv.K});
+    chunk(c0, n, edges, static_cast<const int*>(slot), static_cast<const T*>(sm + L.Y),
+          static_cast<const T*>(sm + L.a));
+    sync_block();
+  }
 }
 
 // D of the atoms of the block's tile (edges by centre, in CSR order; D zeroed
@@ -74,36 +89,27 @@ template <class T, int EC, int THREADS>
 FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void density_forward(
     ConvView<real_t<T>> cv, EmbeddingView<real_t<T>> em, const int64_t* tiles, const int* center, const int* neighbor,
     const int* species, const int* species_slot, int slots, const T* vec, T* density) {
-  using R = real_t<T>;
   const int ns = em.sh_size(), K = cv.K;
   const DensityLayout layout{slots, K};
-  const DensityShared L(EC, em.num_basis, ns, hidden_buffer_width(cv), K);
-  T* sm = reinterpret_cast<T*>(shared_memory());
-  const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
-  int* slot = edges.count + 1;
-  const T *Y = sm + L.Y, *a = sm + L.a;
-  const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
-  for (int64_t c0 = begin; c0 < end; c0 += EC) {
-    const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
-    density_chunk<T, R, EC>(cv, em, L, sm, edges, slot, vec, center, neighbor, species, species_slot, c0, nullptr, n,
-                            NoPre{});
-    for (int x = static_cast<int>(threadIdx.x); x < ns * K; x += THREADS) {
-      const int j = x / K, k = x % K, l = degree_of(j), m = j - l * l;
-      for (int g = 0; g < *edges.count; ++g) {
-        const int e0 = edges.segment[g], e1 = edges.segment[g + 1];
-        T* d = density + static_cast<int64_t>(edges.centre[e0]) * layout.row(ns);
-        for (int s = 0; s < slots; ++s) {
-          T sum = T(0);
-          for (int e = e0; e < e1; ++e) {
-            const T v = a[e * K + k] * Y[ns * e + j];
-            if (slot[e] == s) sum += v;
+  density_chunks<T, EC>(
+      cv, em, tiles, nullptr, vec, center, neighbor, species, species_slot, [](int64_t, int) { return NoPre{}; },
+      [&](int64_t, int, const EdgeIndex& edges, const int* slot, const T* Y, const T* a) {
+        for (int x = static_cast<int>(threadIdx.x); x < ns * K; x += THREADS) {
+          const int j = x / K, k = x % K, l = degree_of(j), m = j - l * l;
+          for (int g = 0; g < *edges.count; ++g) {
+            const int e0 = edges.segment[g], e1 = edges.segment[g + 1];
+            T* d = density + static_cast<int64_t>(edges.centre[e0]) * layout.row(ns);
+            for (int s = 0; s < slots; ++s) {
+              T sum = T(0);
+              for (int e = e0; e < e1; ++e) {
+                const T v = a[e * K + k] * Y[ns * e + j];
+                if (slot[e] == s) sum += v;
+              }
+              d[layout.at(s, k, l, m)] += sum;
+            }
           }
-          d[layout.at(s, k, l, m)] += sum;
         }
-      }
-    }
-    sync_block();
-  }
+      });
 }
 
 // Calls f(std::integral_constant<int, l>{}) for l = lmax of the harmonics.
@@ -159,27 +165,20 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void density_backward(
   using R = real_t<T>;
   const int ns = em.sh_size(), K = cv.K;
   const DensityLayout layout{slots, K};
-  const DensityShared L(EC, em.num_basis, ns, hidden_buffer_width(cv), K);
-  T* sm = reinterpret_cast<T*>(shared_memory());
-  const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
-  int* slot = edges.count + 1;
-  const T *Y = sm + L.Y, *a = sm + L.a;
-  const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
   const int64_t batch_first = tiles[0], batch_edges = tiles[gridDim.x] - batch_first;
-  for (int64_t c0 = begin; c0 < end; c0 += EC) {
-    const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
-    density_chunk<T, R, EC>(cv, em, L, sm, edges, slot, vec, center, neighbor, species, species_slot, c0,
-                            sender_edges, n, GlobalPre<T, R>{cv.hidden, hidden_z, c0 - batch_first, batch_edges, n});
-    dispatch_lmax(em.lmax, [&](auto lmax) {
-      for (int e = warp_id(); e < n; e += THREADS / kWarpSize) {
-        const int64_t p = c0 - batch_first + e;
-        density_edge_backward<decltype(lmax)::value>(
-            layout, slot[e], grad_density + static_cast<int64_t>(edges.centre[e]) * layout.row(ns), a + e * K,
-            Y + ns * e, grad_a + p * K, grad_Y + p * ns);
-      }
-    });
-    sync_block();
-  }
+  density_chunks<T, EC>(
+      cv, em, tiles, sender_edges, vec, center, neighbor, species, species_slot,
+      [&](int64_t c0, int n) { return GlobalPre<T, R>{cv.hidden, hidden_z, c0 - batch_first, batch_edges, n}; },
+      [&](int64_t c0, int n, const EdgeIndex& edges, const int* slot, const T* Y, const T* a) {
+        dispatch_lmax(em.lmax, [&](auto lmax) {
+          for (int e = warp_id(); e < n; e += THREADS / kWarpSize) {
+            const int64_t p = c0 - batch_first + e;
+            density_edge_backward<decltype(lmax)::value>(
+                layout, slot[e], grad_density + static_cast<int64_t>(edges.centre[e]) * layout.row(ns), a + e * K,
+                Y + ns * e, grad_a + p * K, grad_Y + p * ns);
+          }
+        });
+      });
 }
 
 }  // namespace flashtp::cuda

@@ -67,6 +67,18 @@ void report(const std::string& what, const CaseId& id, const Deviation& d) {
             << " eV\n";
 }
 
+// The engine refuses `value` of the environment variable `name`, naming it.
+void expect_environment_refused(const char* name, const char* value, const flashtp::Model& model) {
+  setenv(name, value, 1);
+  try {
+    flashtp::make_cuda_engine(model, Precision::float32);
+    ADD_FAILURE() << "no error for " << name << "=" << value;
+  } catch (const flashtp::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+  }
+  unsetenv(name);
+}
+
 class CudaReferenceCase : public ::testing::TestWithParam<CaseId> {};
 
 TEST_P(CudaReferenceCase, Float64MatchesUpstreamFloat64) {
@@ -110,14 +122,7 @@ TEST_P(CudaReferenceCase, FusedFirstLayerMatchesUpstream) {
     EXPECT_LE(d.force, f64 ? 1e-8 : 5e-5);
     if (f64) EXPECT_LE(d.virial, 1e-8);
   }
-  setenv("FLASHTP_CUDA_DENSITY_SPECIES", "-1", 1);
-  try {
-    flashtp::make_cuda_engine(model, Precision::float32);
-    ADD_FAILURE() << "no error";
-  } catch (const flashtp::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("FLASHTP_CUDA_DENSITY_SPECIES"), std::string::npos) << e.what();
-  }
-  unsetenv("FLASHTP_CUDA_DENSITY_SPECIES");
+  expect_environment_refused("FLASHTP_CUDA_DENSITY_SPECIES", "-1", model);
 }
 
 // Same graph through both backends: float64 agrees to summation order,
@@ -368,14 +373,7 @@ TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
     std::cout << "[deviation] " << (precision == Precision::float64 ? "float64" : "float32")
               << " a tile a batch vs one batch: max |dF| " << d.force << " eV/A, max |dW| " << d.virial << " eV\n";
   }
-  setenv("FLASHTP_CUDA_EDGE_BATCH", "lots", 1);
-  try {
-    flashtp::make_cuda_engine(model, Precision::float32);
-    ADD_FAILURE() << "no error";
-  } catch (const flashtp::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("FLASHTP_CUDA_EDGE_BATCH"), std::string::npos) << e.what();
-  }
-  unsetenv("FLASHTP_CUDA_EDGE_BATCH");
+  expect_environment_refused("FLASHTP_CUDA_EDGE_BATCH", "lots", model);
 }
 
 // dF/d(eps) of F(r + eps d) from the dual-number pipeline against central
