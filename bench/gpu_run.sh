@@ -13,8 +13,8 @@
 #          an H100), l3i5_arch n = 17 (at n = 18 a node array of 7,776-number rows would
 #          reach 2^32 numbers, the fused kernels' 32-bit offsets)
 # profile  per-kernel device time at the anchor sizes
-# ncu      Nsight Compute counters of the fused convolution kernels (the reports, and
-#          CSVs per CUDA source line and per SASS instruction)
+# ncu      Nsight Compute counters of the fused convolution kernels and the first layer's
+#          density kernels (the reports, and CSVs per CUDA source line and per SASS instruction)
 # lammps   pair_style flashtp on the GPU inside LAMMPS: flashtpplugin.so built
 #          against the LAMMPS in LAMMPS_BUNDLE (an unpacked bench/lammps_bundle.sh),
 #          the LAMMPS GPU tests (references, MPI ranks sharing the GPU, NVE), and
@@ -104,9 +104,12 @@ for stage in "${stages[@]}"; do
       bench_model sevennet0_arch 5 --profile | tee -a "$out/profile.log"
       bench_model l3i5_arch 4 --profile | tee -a "$out/profile.log"
       ;;
-    ncu)  # hardware counters of one forward and one backward convolution (sevennet0_arch, 12,000 atoms)
-      for k in convolution_forward convolution_backward; do
-        ncu --clock-control none -k "regex:$k" --launch-skip 1 -c 1 --section SpeedOfLight --section Occupancy \
+    ncu)  # hardware counters of one forward and one backward convolution (a middle layer: the second
+          # launch) and of the first layer's density kernels (sevennet0_arch, 12,000 atoms)
+      for k in convolution_forward:1 convolution_backward:1 density_forward:0 density_backward:0; do
+        skip=${k#*:}
+        k=${k%:*}
+        ncu --clock-control none -k "regex:$k" --launch-skip "$skip" -c 1 --section SpeedOfLight --section Occupancy \
           --section LaunchStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
           --section WarpStateStats --section InstructionStats --section SourceCounters --metrics \
           sm__sass_thread_inst_executed_op_ffma_pred_on.sum,sm__sass_thread_inst_executed_op_fadd_pred_on.sum,sm__sass_thread_inst_executed_op_fmul_pred_on.sum,dram__bytes.sum,lts__t_bytes.sum,gpu__time_duration.sum \
