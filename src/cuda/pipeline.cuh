@@ -265,13 +265,14 @@ class Pipeline final : public Evaluation<T> {
     for (size_t t = 0; t < dm_.layers.size(); ++t) {
       const auto& l = dm_.layers[t];
       if (t > 0 && ghosts && N > Lc) exchange_forward(*ghosts, x, l.dim_x);
-      T* h = h_[t].reserve(size_t(N) * l.dim_x);
-      linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
-
-      T* message = message_.zeros(size_t(Lc) * l.dim_mid);
-      if (density_layer(t)) {
+      T* message;
+      if (density_layer(t)) {  // h = linear_1(x) is folded into the density's Linear: not computed
+        message = message_.reserve(size_t(Lc) * l.dim_mid);  // the Linear writes every element
         density_message_into(l.conv, message);
       } else {
+        T* h = h_[t].reserve(size_t(N) * l.dim_x);
+        linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
+        message = message_.zeros(size_t(Lc) * l.dim_mid);
         launch("convolution_forward", convolution_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
                conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(),
                neighbor_.data(), vec_.data(), h, message);
