@@ -224,19 +224,21 @@ class Pipeline final : public Evaluation<T> {
     launch("density_forward", density_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS, density_bytes(),
            cv, dm_.embedding, centre_tiles_.data(), center_.data(), neighbor_.data(), species_.data(),
            species_slot_.data(), density_slots_, vec_.data(), density);
-    linear(density_linears_->message, density, density_row(), message, cv.mid_dim, local_, false);
+    linear("density_message", density_linears_->message, density, density_row(), message, cv.mid_dim, local_, false);
   }
 
-  // y (+)= L(x) on `rows` rows.
-  void linear(const LinearView<R>& L, const T* x, int x_stride, T* y, int y_stride, int rows, bool accumulate) {
+  // y (+)= L(x) on `rows` rows; the launch is named (and profiled) by the
+  // linear's role in the model.
+  void linear(const char* role, const LinearView<R>& L, const T* x, int x_stride, T* y, int y_stride, int rows,
+              bool accumulate) {
     if constexpr (std::is_same_v<T, float>) {
       if (L.packed) {
-        launch("linear_rows_tensor", linear_rows_tensor<T>, linear_tensor_blocks(L, rows), kNodeThreads, 0, L, x,
+        launch(role, linear_rows_tensor<T>, linear_tensor_blocks(L, rows), kNodeThreads, 0, L, x,
                x_stride, y, y_stride, rows, accumulate ? 1 : 0);
         return;
       }
     }
-    launch("linear_rows", linear_rows<T, R>, linear_blocks(L, rows), kNodeThreads, linear_shared_bytes<T>(L), L, x,
+    launch(role, linear_rows<T, R>, linear_blocks(L, rows), kNodeThreads, linear_shared_bytes<T>(L), L, x,
            x_stride, y, y_stride, rows, species_.data(), accumulate ? 1 : 0);
   }
 
@@ -271,7 +273,7 @@ class Pipeline final : public Evaluation<T> {
         density_message_into(l.conv, message);
       } else {
         T* h = h_[t].reserve(size_t(N) * l.dim_x);
-        linear(l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
+        linear("linear_1", l.linear_1, x, l.dim_x, h, l.dim_x, N, false);
         message = message_.zeros(size_t(Lc) * l.dim_mid);
         launch("convolution_forward", convolution_forward<T, EC_FORWARD, THREADS>, centre_tiles_count_, THREADS,
                conv_bytes(l.conv, false), l.conv, dm_.embedding, centre_tiles_.data(), center_.data(),
@@ -279,8 +281,8 @@ class Pipeline final : public Evaluation<T> {
       }
 
       T* y = y_[t].reserve(size_t(Lc) * l.dim_gate);
-      linear(l.linear_2, message, l.dim_mid, y, l.dim_gate, Lc, false);
-      linear(l.self_connection, x, l.dim_x, y, l.dim_gate, Lc, true);
+      linear("linear_2", l.linear_2, message, l.dim_mid, y, l.dim_gate, Lc, false);
+      linear("self_connection", l.self_connection, x, l.dim_x, y, l.dim_gate, Lc, true);
       T* next = x_[(t + 1) % 2].zeros(size_t(N) * l.dim_out);  // ghost rows: zero until exchanged
       launch("gate_forward", gate_forward<T, R>, blocks_for(int64_t(Lc) * l.dim_out), kNodeThreads, 0, l.gate, y, next,
              Lc);
@@ -305,7 +307,7 @@ class Pipeline final : public Evaluation<T> {
     for (size_t r = 0; r < dm_.readout.size(); ++r) {
       const auto& L = dm_.readout[r];
       T* out = readout_tmp_[r % 2].reserve(size_t(Lc) * L.out_dim);
-      linear(L, in, in_dim, out, L.out_dim, Lc, false);
+      linear("readout", L, in, in_dim, out, L.out_dim, Lc, false);
       in = out;
       in_dim = L.out_dim;
     }
@@ -316,7 +318,7 @@ class Pipeline final : public Evaluation<T> {
     for (size_t r = dm_.readout.size(); r-- > 0;) {
       const auto& L = dm_.readout_t[r];
       T* out = r == 0 ? grad : readout_tmp_[r % 2].reserve(size_t(Lc) * L.out_dim);
-      linear(L, g, L.in_dim, out, L.out_dim, Lc, false);
+      linear("readout_t", L, g, L.in_dim, out, L.out_dim, Lc, false);
       g = out;
     }
   }
@@ -359,15 +361,15 @@ class Pipeline final : public Evaluation<T> {
       launch("gate_backward", gate_backward<T, R>, blocks_for(int64_t(Lc) * l.dim_gate), kNodeThreads, 0, l.gate,
              y_[t].data(), grad_out, grad_y, Lc);
       T* grad_x = first ? nullptr : grad_[1 - current].zeros(size_t(N) * l.dim_x);
-      if (!first) linear(l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
+      if (!first) linear("self_connection_t", l.self_connection_t, grad_y, l.dim_gate, grad_x, l.dim_x, Lc, true);
       T* grad_message = message_.reserve(size_t(Lc) * l.dim_mid);  // the forward's messages are spent
-      linear(l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
+      linear("linear_2_t", l.linear_2_t, grad_y, l.dim_gate, grad_message, l.dim_mid, Lc, false);
 
       T* partial = first ? nullptr : partial_.zeros(size_t(N) * l.conv.partial_dim);
       T* grad_density = nullptr;  // the first layer's dL/dD, where its density takes it (partial_ is free)
       if (density_layer(t)) {
         grad_density = partial_.reserve(size_t(Lc) * density_row());
-        linear(density_linears_->gradient, grad_message, l.dim_mid, grad_density, density_row(), Lc, false);
+        linear("density_gradient", density_linears_->gradient, grad_message, l.dim_mid, grad_density, density_row(), Lc, false);
       }
       T* grad_a = grad_a_.reserve(size_t(longest_batch_) * l.conv.K);
       T* hidden_z = hidden_z_.reserve(size_t(longest_batch_) * hidden_widths(l.conv.hidden));
@@ -396,7 +398,7 @@ class Pipeline final : public Evaluation<T> {
       if (first) break;
       T* grad_h = grad_h_.reserve(size_t(N) * l.dim_x);
       launch("path_sum", path_sum<T, R>, blocks_for(int64_t(N) * l.dim_x), kNodeThreads, 0, l.conv, partial, grad_h, N);
-      linear(l.linear_1_t, grad_h, l.dim_x, grad_x, l.dim_x, N, true);
+      linear("linear_1_t", l.linear_1_t, grad_h, l.dim_x, grad_x, l.dim_x, N, true);
       if (ghosts && N > Lc) exchange_reverse(*ghosts, grad_x, l.dim_x);
       current = 1 - current;
     }
