@@ -244,17 +244,17 @@ class Pipeline final : public Evaluation<T> {
 
   // Ghost rows of x (nodes x dim) from their owners, through the host.
   void exchange_forward(GhostExchange& ghosts, T* x, int dim) {
-    host_.resize(size_t(nodes_) * dim);
-    copy_to_host(host_.data(), x, size_t(local_) * dim * sizeof(T));
-    ghosts_forward(ghosts, host_.data(), dim);
-    copy_to_device(x + size_t(local_) * dim, host_.data() + size_t(local_) * dim,
-                   size_t(nodes_ - local_) * dim * sizeof(T));
+    T* host = host_.reserve(size_t(nodes_) * dim);
+    copy_to_host(host, x, size_t(local_) * dim * sizeof(T));
+    ghosts_forward(ghosts, host, dim);
+    copy_to_device(x + size_t(local_) * dim, host + size_t(local_) * dim, size_t(nodes_ - local_) * dim * sizeof(T));
   }
   void exchange_reverse(GhostExchange& ghosts, T* grad, int dim) {
-    host_.resize(size_t(nodes_) * dim);
-    copy_to_host(host_.data(), grad, host_.size() * sizeof(T));
-    ghosts_reverse(ghosts, host_.data(), dim);
-    copy_to_device(grad, host_.data(), host_.size() * sizeof(T));
+    const size_t bytes = size_t(nodes_) * dim * sizeof(T);
+    T* host = host_.reserve(size_t(nodes_) * dim);
+    copy_to_host(host, grad, bytes);
+    ghosts_reverse(ghosts, host, dim);
+    copy_to_device(grad, host, bytes);
   }
 
   void forward(GhostExchange* ghosts) {
@@ -434,7 +434,7 @@ class Pipeline final : public Evaluation<T> {
   DeviceArray<T> readout_tmp_[2], seed_, energy_, forces_, virial_;
   std::vector<DeviceArray<T>> h_, y_;  // per layer, kept for the backward pass
   const T* last_x_ = nullptr;
-  std::vector<T> host_;  // ghost exchange staging
+  PinnedArray<T> host_;  // ghost exchange staging (page-locked: the copies run at the bus's speed)
 };
 
 }  // namespace flashtp::cuda
