@@ -369,7 +369,8 @@ class Pipeline final : public Evaluation<T> {
       T* grad_density = nullptr;  // the first layer's dL/dD, where its density takes it (partial_ is free)
       if (density_layer(t)) {
         grad_density = partial_.reserve(size_t(Lc) * density_row());
-        linear("density_gradient", density_linears_->gradient, grad_message, l.dim_mid, grad_density, density_row(), Lc, false);
+        linear("density_gradient", density_linears_->gradient, grad_message, l.dim_mid, grad_density, density_row(),
+               Lc, false);
       }
       T* grad_a = grad_a_.reserve(size_t(longest_batch_) * l.conv.K);
       T* hidden_z = hidden_z_.reserve(size_t(longest_batch_) * hidden_widths(l.conv.hidden));
