@@ -9,7 +9,8 @@
 //       --replicate 2,3,4 --anchors anchors.json [--precision float32] [--repeat 10] [--warmup 3] [--profile]
 //
 // --profile: after the timed runs, one more with every kernel timed (device
-// time per kernel).
+// time per kernel), and each kernel's roofline: its FLOPs and bytes, the
+// least time they allow on this device, and the fraction of it achieved.
 //
 // Sizes run in the order given; the first that does not fit in device memory
 // is reported and ends the run.
@@ -103,7 +104,8 @@ int main(int argc, char** argv) {
           flashtp::set_cuda_kernel_profiling(true);
           flashtp::cuda_kernel_profile(true);
           engine->compute(graph);
-          profile = flashtp::cuda_kernel_profile(true);
+          const std::string roofline = flashtp::cuda_roofline(model, graph, precision);
+          profile = flashtp::cuda_kernel_profile(true) + roofline;
           flashtp::set_cuda_kernel_profiling(false);
         }
       } catch (const flashtp::Error& e) {

@@ -12,9 +12,11 @@
 # scale    HfO2 96 x n^3 up to the largest one GPU takes: sevennet0_arch n = 24 (80 GB of
 #          an H100), l3i5_arch n = 17 (at n = 18 a node array of 7,776-number rows would
 #          reach 2^32 numbers, the fused kernels' 32-bit offsets)
-# profile  per-kernel device time at the anchor sizes
-# ncu      Nsight Compute counters of the fused convolution kernels and the first layer's
-#          density kernels (the reports, and CSVs per CUDA source line and per SASS instruction)
+# profile  per-kernel device time at the anchor sizes, and each kernel's roofline (its FLOPs
+#          and bytes, the least time they allow, the fraction of it achieved)
+# ncu      Nsight Compute: every kernel's fractions of the device's peaks (one evaluation), and
+#          counters of the fused convolution kernels and the first layer's density kernels
+#          (the reports, and CSVs per CUDA source line and per SASS instruction)
 # lammps   pair_style flashtp on the GPU inside LAMMPS: flashtpplugin.so built
 #          against the LAMMPS in LAMMPS_BUNDLE (an unpacked bench/lammps_bundle.sh),
 #          the LAMMPS GPU tests (references, MPI ranks sharing the GPU, NVE), and
@@ -104,8 +106,15 @@ for stage in "${stages[@]}"; do
       bench_model sevennet0_arch 5 --profile | tee -a "$out/profile.log"
       bench_model l3i5_arch 4 --profile | tee -a "$out/profile.log"
       ;;
-    ncu)  # hardware counters of one forward and one backward convolution (a middle layer: the second
-          # launch) and of the first layer's density kernels (sevennet0_arch, 12,000 atoms)
+    ncu)  # every kernel of one evaluation (sevennet0_arch, 12,000 atoms): time and fractions of the
+          # device's peaks (bench/ncu_kernels.py: the roofline's achieved side); then hardware counters of
+          # one forward and one backward convolution (a middle layer: the second launch) and of the first
+          # layer's density kernels
+      ncu --clock-control none --print-kernel-base function --csv --page raw --metrics \
+        gpu__time_duration.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_elapsed,dram__throughput.avg.pct_of_peak_sustained_elapsed,dram__bytes.sum \
+        build-gpu/bench/flashtp_bench_cuda --model "$ref/models/sevennet0_arch.pth" --name sevennet0_arch \
+        --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 >"$out/ncu_all.csv" 2>&1 || true
+      python3 bench/ncu_kernels.py "$out/ncu_all.csv" | tee "$out/ncu_kernels.log" || true
       for k in convolution_forward:1 convolution_backward:1 density_forward:0 density_backward:0; do
         skip=${k#*:}
         k=${k%:*}

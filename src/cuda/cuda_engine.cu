@@ -3,6 +3,7 @@
 #include "cuda/cuda_engine.hpp"
 
 #include "cuda/pipeline.hpp"
+#include "cuda/roofline.hpp"
 #include "cuda/runtime.hpp"
 #include "error.hpp"
 #include "graph.hpp"
@@ -106,5 +107,12 @@ size_t cuda_memory_peak() { return cuda::memory_peak(); }
 void reset_cuda_memory_peak() { cuda::reset_memory_peak(); }
 void set_cuda_kernel_profiling(bool on) { cuda::set_profiling(on); }
 std::string cuda_kernel_profile(bool reset) { return cuda::profile_report(reset); }
+
+std::string cuda_roofline(const Model& model, const Graph& graph, Precision precision) {
+  const auto measured = cuda::profile_kernels();
+  const int bytes = precision == Precision::float64 ? 8 : 4;
+  return cuda::roofline_report(cuda::evaluation_work(model, cuda::evaluation_shape(graph, measured, bytes)), measured,
+                               cuda::device_peaks(), bytes);
+}
 
 }  // namespace flashtp

@@ -55,4 +55,10 @@ void reset_cuda_memory_peak();
 void set_cuda_kernel_profiling(bool on);
 std::string cuda_kernel_profile(bool reset);
 
+// The roofline of the kernels profiled since the last reset, which must be
+// one evaluation of `graph` in `precision` (src/cuda/roofline.hpp): per
+// kernel its FLOPs and bytes, the least time they allow on this device, and
+// the fraction of that achieved.
+std::string cuda_roofline(const Model& model, const Graph& graph, Precision precision);
+
 }  // namespace flashtp

@@ -1,12 +1,7 @@
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cstdlib>
-#include <iomanip>
-#include <map>
-#include <sstream>
+#include <utility>
 
 #include "cuda/runtime.hpp"
 #include "error.hpp"
@@ -48,6 +43,28 @@ size_t shared_memory_limit() {
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "shared memory limit");
   return static_cast<size_t>(bytes);
+}
+
+DevicePeaks device_peaks() {
+  int device = 0, major = 0, minor = 0, sms = 0, clock_khz = 0, memory_khz = 0, bus_bits = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  const std::pair<int*, cudaDeviceAttr> attributes[] = {
+      {&major, cudaDevAttrComputeCapabilityMajor}, {&minor, cudaDevAttrComputeCapabilityMinor},
+      {&sms, cudaDevAttrMultiProcessorCount},      {&clock_khz, cudaDevAttrClockRate},
+      {&memory_khz, cudaDevAttrMemoryClockRate},   {&bus_bits, cudaDevAttrGlobalMemoryBusWidth}};
+  for (const auto& [value, attribute] : attributes)
+    check(cudaDeviceGetAttribute(value, attribute, device), "device attribute");
+  // FLOP per clock and multiprocessor (2 per multiply-add) of the data-centre
+  // parts the engine is built for: float, double, dense TF32 on the tensor cores
+  struct Rates {
+    double fp32, fp64, tf32;
+  };
+  Rates rates{};
+  if (major == 9 && minor == 0) rates = {256, 128, 2048};  // H100, H200
+  if (major == 8 && minor == 0) rates = {128, 64, 1024};   // A100
+  const double per_sm = 1e3 * clock_khz * sms;
+  // double data rate: two transfers per memory clock
+  return {rates.fp32 * per_sm, rates.fp64 * per_sm, rates.tf32 * per_sm, 2e3 * memory_khz * (bus_bits / 8.0)};
 }
 
 void* device_malloc(size_t bytes) {
@@ -101,76 +118,23 @@ size_t memory_peak() { return peak.load(); }
 void reset_memory_peak() { peak.store(in_use.load()); }
 
 namespace {
-std::atomic<bool> profiling_on{[] {
-  const char* v = std::getenv("FLASHTP_CUDA_PROFILE");
-  return v && *v && std::string(v) != "0";
-}()};
+cudaEvent_t kernel_start = nullptr, kernel_stop = nullptr;
 }  // namespace
 
-bool profiling() { return profiling_on.load(); }
-void set_profiling(bool on) { profiling_on.store(on); }
-
-namespace {
-using Times = std::map<std::string, std::pair<double, int>>;  // name -> (total ms, launches or spans)
-struct KernelTimes {
-  cudaEvent_t start = nullptr, stop = nullptr;
-  Times ms, host_ms;
-};
-void add(Times& times, const std::string& name, double ms) {
-  auto& entry = times[name];
-  entry.first += ms;
-  entry.second += 1;
-}
-KernelTimes& kernel_times() {
-  static KernelTimes t;
-  if (!t.start) {
-    check(cudaEventCreate(&t.start), "cudaEventCreate");
-    check(cudaEventCreate(&t.stop), "cudaEventCreate");
+void profile_start() {
+  if (!kernel_start) {
+    check(cudaEventCreate(&kernel_start), "cudaEventCreate");
+    check(cudaEventCreate(&kernel_stop), "cudaEventCreate");
   }
-  return t;
+  check(cudaEventRecord(kernel_start), "cudaEventRecord");
 }
-}  // namespace
-
-void profile_start() { check(cudaEventRecord(kernel_times().start), "cudaEventRecord"); }
 
 void profile_stop(const char* kernel) {
-  auto& t = kernel_times();
-  check(cudaEventRecord(t.stop), "cudaEventRecord");
-  check(cudaEventSynchronize(t.stop), "cudaEventSynchronize");
+  check(cudaEventRecord(kernel_stop), "cudaEventRecord");
+  check(cudaEventSynchronize(kernel_stop), "cudaEventSynchronize");
   float ms = 0;
-  check(cudaEventElapsedTime(&ms, t.start, t.stop), "cudaEventElapsedTime");
-  add(t.ms, kernel, ms);
-}
-
-void profile_host(const char* name, double ms) { add(kernel_times().host_ms, name, ms); }
-
-double HostSpan::now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string profile_report(bool reset) {
-  auto& t = kernel_times();
-  std::ostringstream out;
-  double total = 0;
-  int launches = 0;
-  for (const auto& [name, e] : t.ms) {
-    total += e.first;
-    launches += e.second;
-  }
-  auto line = [&](const std::string& name, double ms, int n, const char* what) {
-    out << "  " << std::left << std::setw(24) << name << std::right << std::fixed << std::setprecision(3)
-        << std::setw(10) << ms << " ms " << std::setw(6) << n << " " << std::left << std::setw(9) << what
-        << std::right << std::setprecision(1) << std::setw(6) << 100 * ms / std::max(total, 1e-30) << " %\n";
-  };
-  for (const auto& [name, e] : t.ms) line(name, e.first, e.second, "launches");
-  line("all kernels", total, launches, "launches");
-  // an evaluation's time beyond the kernels': the host's, and launch gaps
-  for (const auto& [name, e] : t.host_ms) line("host: " + name, e.first, e.second, "spans");
-  if (reset) {
-    t.ms.clear();
-    t.host_ms.clear();
-  }
-  return out.str();
+  check(cudaEventElapsedTime(&ms, kernel_start, kernel_stop), "cudaEventElapsedTime");
+  profile_kernel(kernel, ms);
 }
 
 void check_launch(const char* kernel) { check(cudaGetLastError(), std::string("launch of ") + kernel); }

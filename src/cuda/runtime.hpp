@@ -3,6 +3,7 @@
 // a GPU and by runtime_emulated.cpp on the host emulator.
 #pragma once
 #include <cstddef>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,13 +32,29 @@ size_t memory_in_use();
 size_t memory_peak();
 void reset_memory_peak();
 
+// What the device can do at most, for rooflines: FLOP/s on the CUDA cores in
+// float and double, dense TF32 FLOP/s on the tensor cores, and bytes/s of
+// device memory. From the multiprocessors' rates at the device's clocks;
+// zero where not known (the emulator, an architecture not listed).
+struct DevicePeaks {
+  double fp32 = 0, fp64 = 0, tf32 = 0, bandwidth = 0;
+};
+DevicePeaks device_peaks();
+
 // While profiling (set_profiling, or FLASHTP_CUDA_PROFILE=1 in the
-// environment), every launch is timed with events and synchronised: time per
-// kernel name, summed since the last reset.
+// environment), every launch is timed and synchronised (profile_start and
+// profile_stop around it: events on a GPU, the host's clock on the emulator):
+// time per kernel name, summed since the last reset (profile.cpp).
 bool profiling();
 void set_profiling(bool on);
 void profile_start();
 void profile_stop(const char* kernel);
+void profile_kernel(const char* kernel, double ms);  // what profile_stop records
+struct KernelTime {
+  double ms = 0;
+  int launches = 0;
+};
+std::map<std::string, KernelTime> profile_kernels();  // per kernel name, since the last reset
 std::string profile_report(bool reset);
 
 // While profiling, the host's time in a scope (no kernels in it), reported
@@ -141,8 +158,10 @@ void launch(const char* name, void (*kernel)(Params...), unsigned grid, unsigned
   check_launch(name);
   if (timed) profile_stop(name);
 #else
-  (void)name;
+  const bool timed = profiling();
+  if (timed) profile_start();
   emulator::run(grid, threads, shared_bytes, [&] { kernel(args...); });
+  if (timed) profile_stop(name);
 #endif
 }
 

@@ -84,6 +84,25 @@ inline Graph graph_of(const Model& model, const nlohmann::json& s) {
   return build_graph(atoms, species, model.cutoff());
 }
 
+// `copies` copies of a graph without ghosts, side by side and unconnected:
+// a graph of more tiles of edges than its structure gives.
+inline Graph disjoint_copies(const Graph& one, int copies) {
+  Graph g;
+  g.centre_start = {0};
+  for (int copy = 0; copy < copies; ++copy) {
+    const int shift = copy * one.num_nodes;
+    for (int64_t e = 0; e < one.num_edges(); ++e) {
+      g.center.push_back(one.center[e] + shift);
+      g.neighbor.push_back(one.neighbor[e] + shift);
+      g.vec.push_back(one.vec[e]);
+    }
+    for (int i = 0; i < one.num_local; ++i) g.centre_start.push_back(one.centre_start[i + 1] + copy * one.num_edges());
+    g.species.insert(g.species.end(), one.species.begin(), one.species.end());
+  }
+  g.num_local = g.num_nodes = copies * one.num_nodes;
+  return g;
+}
+
 // Largest |force| and |atomic energy| of a result: the scale relative errors refer to.
 inline double force_scale(const Result& r) {
   double m = 1e-300;

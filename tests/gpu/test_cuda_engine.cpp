@@ -342,20 +342,7 @@ TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
 TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
   REQUIRE_DEVICE();
   const auto& model = model_named("tiny_parity");
-  const Graph one = graph_of(model, std::string("cluster_20"));
-  Graph g;
-  g.centre_start = {0};
-  for (int copy = 0; copy < 6; ++copy) {
-    const int shift = copy * one.num_nodes;
-    for (int64_t e = 0; e < one.num_edges(); ++e) {
-      g.center.push_back(one.center[e] + shift);
-      g.neighbor.push_back(one.neighbor[e] + shift);
-      g.vec.push_back(one.vec[e]);
-    }
-    for (int i = 0; i < one.num_local; ++i) g.centre_start.push_back(one.centre_start[i + 1] + copy * one.num_edges());
-    g.species.insert(g.species.end(), one.species.begin(), one.species.end());
-  }
-  g.num_local = g.num_nodes = 6 * one.num_nodes;
+  const Graph g = disjoint_copies(graph_of(model, std::string("cluster_20")), 6);
   ASSERT_GT(g.num_edges(), 256) << "one tile only";
   for (const auto precision : {Precision::float32, Precision::float64}) {
     const auto whole = flashtp::make_cuda_engine(model, precision)->compute(g);
