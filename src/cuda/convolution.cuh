@@ -228,7 +228,7 @@ struct NodeColumns {
 // Channels per lane of coupling C (views.hpp), for scalars T.
 template <class T, class C, bool backward>
 FLASHTP_DEVICE constexpr int lane_channels() {
-  return lane_channels(static_cast<int>(sizeof(T) / 4), C::d1, C::d3, C::nnz, backward);
+  return lane_channels(static_cast<int>(sizeof(T) / 4), LaneArrays{C::d1, C::d3, C::nnz, C::products}, backward);
 }
 
 // A lane's part of a share of 32 / G lanes x U channels, from channel
@@ -263,7 +263,7 @@ FLASHTP_DEVICE_ONLY void forward_task(const int* task, const EdgeIndex& edges, c
     T acc[U * C::d3];
     fill_zero(acc);
     for (int e = edges.segment[s] + lane.group; e < end; e += U) {
-      T x[U * C::d1], M[C::nnz], w[U];
+      T x[U * C::d1], M[C::products], w[U];
       load_channels<U>(hx.row(edges.sender[e]), x);
       C::matrix(Y + ns * e, M);
       load_channels<U>(w_e + e * ld, w);
@@ -302,7 +302,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
       T P[C::nnz];
       fill_zero(P);
       if (mine) {
-        T g[U * C::d3], M[C::nnz], w[U];
+        T g[U * C::d3], M[C::products], w[U];
         load_channels<U>(gm.row(edges.centre[e]), g);
         C::matrix(Y + ns * e, M);
         load_channels<U>(w_e + e * ld, w);

@@ -92,17 +92,37 @@ std::vector<Combo> combos() {
   return out;
 }
 
-// "T v = t0;<sep>v += t1;<sep>...": the terms summed left to right into v.
-std::string accumulate(const std::string& v, const std::vector<std::string>& terms, const std::string& sep) {
+// A term of a sum, added or subtracted.
+struct Term {
+  std::string text;
+  bool negative = false;
+};
+
+// "T v = t0;<sep>v += t1;<sep>v -= t2;...": the terms summed left to right into v
+// (negations are exact: a subtracted product is the added product of its negation).
+std::string accumulate(const std::string& v, const std::vector<Term>& terms, const std::string& sep) {
   std::string out;
-  for (size_t t = 0; t < terms.size(); ++t) out += (t ? sep + v + " += " : "T " + v + " = ") + terms[t] + ";";
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const bool neg = terms[t].negative;
+    out += t ? sep + v + (neg ? " -= " : " += ") : "T " + v + " = " + (neg ? "-" : "");
+    out += terms[t].text + ";";
+  }
   return out;
 }
 
-// The uvu coupling of one channel through M[i][k] = sum_j C[i][j][k] Y[j]:
-// only M's nonzero entries n = (i_n, k_n) are stored, M[n], so that a lane
-// computing several channels of one path and edge builds M once. Returns nnz.
-int write_coupling(std::ostream& o, const Combo& cb) {
+// What the generator writes of a coupling, for the host's tables.
+struct Written {
+  int nnz, products;
+};
+
+// The uvu coupling of one channel through M[i][k] = sum_j C[i][j][k] Y[j].
+// Only M's nonzero entries n = (i_n, k_n) count, and of those only the
+// distinct values up to sign are stored, M[i_n][k_n] = s_n Mq[q_n] (most
+// entries are one coefficient times one Y[j], and the coefficients of a
+// coupling take few values: Coupling<2, 2, 2> has 23 entries, 10 products),
+// so that a lane computing several channels of one path and edge builds M
+// once and holds few registers of it; the signs go into the products' sums.
+Written write_coupling(std::ostream& o, const Combo& cb) {
   const int d1 = 2 * cb.l1 + 1, d2 = 2 * cb.l2 + 1, d3 = 2 * cb.l3 + 1, sh0 = cb.l2 * cb.l2;
   const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
   std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> pairs;  // (i, k) -> its entries
@@ -115,18 +135,35 @@ int write_coupling(std::ostream& o, const Combo& cb) {
     return at == index.end() ? -1 : at->second;
   };
   auto at = [](const char* array, int n) { return array + ("[" + std::to_string(n) + "]"); };
+  // entry (i, k) = sign x product q: the entry's terms with the first coefficient made positive
+  using Terms = std::vector<std::pair<int, double>>;  // (j, c)
+  std::map<Terms, int> product_of;
+  std::vector<Terms> products;
+  std::map<std::pair<int, int>, std::pair<int, bool>> entry;  // (i, k) -> (q, negative)
+  for (const auto& [ik, entries] : pairs) {
+    const bool negative = entries.front().c < 0;
+    Terms terms;
+    for (const auto& e : entries) terms.emplace_back(e.j, negative ? -e.c : e.c);
+    const auto known = product_of.emplace(terms, static_cast<int>(products.size()));
+    if (known.second) products.push_back(terms);
+    entry[ik] = {known.first->second, negative};
+  }
+  const int num_products = static_cast<int>(products.size());
+  auto m_term = [&](int i, int k, const std::string& factor) {  // s_n Mq[q_n] factor
+    const auto [q, negative] = entry.at({i, k});
+    return Term{at("M", q) + " * " + factor, negative};
+  };
 
   o << "template <> struct Coupling<" << cb.l1 << ", " << cb.l2 << ", " << cb.l3 << "> {\n"
     << "  static constexpr int d1 = " << d1 << ", d3 = " << d3 << ", sh_offset = " << sh0 << ", sh_dim = " << d2
-    << ", nnz = " << nnz << ";\n";
+    << ", nnz = " << nnz << ", products = " << num_products << ";\n";
   // matrix
-  o << "  // M[n] = M[i_n][k_n] = sum_j C[i_n][j][k_n] Y[j], (i_n, k_n) in row order\n"
+  o << "  // M[q]: the distinct values of the entries M[i][k] = sum_j C[i][j][k] Y[j] up to sign\n"
     << "  template <class T>\n  FLASHTP_DEVICE static void matrix(const T* Y, T* M) {\n    using R = real_t<T>;\n";
-  for (const auto& [ik, n] : index) {
-    const auto& entries = pairs[ik];
-    o << "    M[" << n << "] = ";
-    for (size_t t = 0; t < entries.size(); ++t)
-      o << (t ? " + " : "") << num(entries[t].c) << " * Y[" << sh0 + entries[t].j << "]";
+  for (int q = 0; q < num_products; ++q) {
+    o << "    M[" << q << "] = ";
+    for (size_t t = 0; t < products[q].size(); ++t)
+      o << (t ? " + " : "") << num(products[q][t].second) << " * Y[" << sh0 + products[q][t].first << "]";
     o << ";\n";
   }
   o << "  }\n";
@@ -138,12 +175,11 @@ int write_coupling(std::ostream& o, const Combo& cb) {
     for (int i = 0; i < d1; ++i) o << "    const T wx" << i << " = w * " << at("x", i) << ";\n";
   for (int k = 0; k < d3; ++k) {
     const std::string out_k = at("out", k);
-    std::vector<std::string> terms;
+    std::vector<Term> terms;
     for (int i = 0; i < d1; ++i)
-      if (const int n = n_of(i, k); n >= 0)
-        terms.push_back((prescale ? "wx" + std::to_string(i) : at("x", i)) + " * " + at("M", n));
+      if (n_of(i, k) >= 0) terms.push_back(m_term(i, k, prescale ? "wx" + std::to_string(i) : at("x", i)));
     if (terms.empty()) continue;
-    if (prescale) terms.insert(terms.begin(), out_k);
+    if (prescale) terms.insert(terms.begin(), Term{out_k});
     o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << out_k
       << (prescale ? " = s; }\n" : " += w * s; }\n");
   }
@@ -155,11 +191,11 @@ int write_coupling(std::ostream& o, const Combo& cb) {
        "  FLASHTP_DEVICE static T backward(const T* x, const T* M, T w, const T* g, T* gx, T* P) {\n"
     << "    T gw = T(0);\n";
   for (int i = 0; i < d1; ++i) {
-    std::vector<std::string> terms;
+    std::vector<Term> terms;
     std::string p_sums;
     for (int k = 0; k < d3; ++k)
       if (const int n = n_of(i, k); n >= 0) {
-        terms.push_back(at("M", n) + " * " + at("g", k));
+        terms.push_back(m_term(i, k, at("g", k)));
         p_sums += " " + at("P", n) + " += wx * " + at("g", k) + ";";
       }
     if (terms.empty()) continue;
@@ -173,13 +209,13 @@ int write_coupling(std::ostream& o, const Combo& cb) {
        "    using R = real_t<T>;\n";
   for (int j = 0; j < d2; ++j) {
     const std::string gy_j = at("gY", j);
-    std::vector<std::string> terms = {gy_j};
+    std::vector<Term> terms = {Term{gy_j}};
     for (const auto& e : cg)
-      if (e.j == j) terms.push_back(num(e.c) + " * " + at("P", n_of(e.i, e.k)));
+      if (e.j == j) terms.push_back(Term{num(e.c) + " * " + at("P", n_of(e.i, e.k))});
     if (terms.size() > 1) o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << gy_j << " = s; }\n";
   }
   o << "  }\n};\n";
-  return nnz;
+  return {nnz, num_products};
 }
 
 }  // namespace
@@ -197,18 +233,19 @@ int main(int argc, char** argv) {
   o << "\n// The uvu coupling of one channel: x (degree l1) with Y (degree l2) into degree l3.\n"
        "template <int L1, int L2, int L3> struct Coupling;\n";
   const auto all = combos();
-  std::vector<int> nnz;
-  for (const auto& cb : all) nnz.push_back(write_coupling(o, cb));
+  std::vector<Written> written;
+  for (const auto& cb : all) written.push_back(write_coupling(o, cb));
   o << "\n// Index of (l1, l2, l3) among the couplings above, -1 if none.\n"
        "inline int coupling_index(int l1, int l2, int l3) {\n";
   for (size_t n = 0; n < all.size(); ++n)
     o << "  if (l1 == " << all[n].l1 << " && l2 == " << all[n].l2 << " && l3 == " << all[n].l3 << ") return " << n << ";\n";
   o << "  return -1;\n}\n\n"
-       "// Coupling<...>::d1, d3 and nnz of the coupling with that index, for the host's plans.\n"
-       "struct CouplingShape {\n  int d1, d3, nnz;\n};\n"
+       "// Coupling<...>::d1, d3, nnz and products of the coupling with that index, for the host's plans.\n"
+       "struct CouplingShape {\n  int d1, d3, nnz, products;\n};\n"
        "inline CouplingShape coupling_shape(int index) {\n  constexpr CouplingShape shapes[] = {";
   for (size_t n = 0; n < all.size(); ++n)
-    o << (n ? ", " : "") << "{" << 2 * all[n].l1 + 1 << ", " << 2 * all[n].l3 + 1 << ", " << nnz[n] << "}";
+    o << (n ? ", " : "") << "{" << 2 * all[n].l1 + 1 << ", " << 2 * all[n].l3 + 1 << ", " << written[n].nnz << ", "
+      << written[n].products << "}";
   o << "};\n  return shapes[index];\n}\n\n"
        "// Calls f(Coupling<l1, l2, l3>{}) for the coupling with that index.\n"
        "template <class F>\nFLASHTP_DEVICE_ONLY void dispatch_coupling(int index, F&& f) {\n  switch (index) {\n";
