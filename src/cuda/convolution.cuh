@@ -20,7 +20,8 @@
 //   U < 4, spreads over 4 / U warps), in passes of one share a warp, per slot
 //     dL/dh_j[u] += w[e] (M^T g_i[u]),  dL/dw[e] = h_j[u] . M^T g_i[u],
 //     dL/dY_e    += sum_ik C[i][.][k] P[i][k],  P = sum_u w[e] h_j[u] g_i[u]^T
-//                   (summed over a lane's channels, then over the lanes of
+//                   (P kept per distinct product of M: coupling_generated.hpp;
+//                   summed over a lane's channels, then over the lanes of
 //                   the edge's group, then over warps in a fixed order),
 //   dL/da[e][k] = sum_s dL/dw[e][s] W[k][s] (a block GEMM over staged dL/dw,
 //                 after each pass of one share a warp),
@@ -228,7 +229,7 @@ struct NodeColumns {
 // Channels per lane of coupling C (views.hpp), for scalars T.
 template <class T, class C, bool backward>
 FLASHTP_DEVICE constexpr int lane_channels() {
-  return lane_channels(static_cast<int>(sizeof(T) / 4), LaneArrays{C::d1, C::d3, C::nnz, C::products}, backward);
+  return lane_channels(static_cast<int>(sizeof(T) / 4), LaneArrays{C::d1, C::d3, C::products}, backward);
 }
 
 // A lane's part of a share of 32 / G lanes x U channels, from channel
@@ -299,7 +300,7 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
     for (int base = edges.segment[s]; base < end; base += kEdgeGroups) {
       const int e = base + lane.group;
       const bool mine = e < end;
-      T P[C::nnz];
+      T P[C::products];
       fill_zero(P);
       if (mine) {
         T g[U * C::d3], M[C::products], w[U];

@@ -144,7 +144,7 @@ std::vector<int> DeviceModel<R>::plan_shares(const std::vector<int>& tasks) cons
   for (size_t t = 0; t < tasks.size() / kTaskFields; ++t) {
     const int* task = &tasks[t * kTaskFields];
     const CouplingShape c = coupling_shape(task[kTaskCoupling]);
-    const int most = lane_channels(scalar_words_, LaneArrays{c.d1, c.d3, c.nnz, c.products}, true);
+    const int most = lane_channels(scalar_words_, LaneArrays{c.d1, c.d3, c.products}, true);
     const int width = kShareLanes * task_lane_channels(most, task[kTaskLaneChannels]);
     for (int first = 0; first < kTaskSlots; first += width)
       shares.insert(shares.end(), {static_cast<int>(t), first, width});

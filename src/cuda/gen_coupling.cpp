@@ -116,12 +116,14 @@ struct Written {
 };
 
 // The uvu coupling of one channel through M[i][k] = sum_j C[i][j][k] Y[j].
-// Only M's nonzero entries n = (i_n, k_n) count, and of those only the
-// distinct values up to sign are stored, M[i_n][k_n] = s_n Mq[q_n] (most
-// entries are one coefficient times one Y[j], and the coefficients of a
-// coupling take few values: Coupling<2, 2, 2> has 23 entries, 10 products),
-// so that a lane computing several channels of one path and edge builds M
-// once and holds few registers of it; the signs go into the products' sums.
+// Only M's nonzero entries (i, k) count, and of those only the distinct
+// values up to sign are stored, M[i][k] = s_ik Mq[q_ik] (most entries are one
+// coefficient times one Y[j], and the coefficients of a coupling take few
+// values: Coupling<2, 2, 2> has 23 entries, 10 products), so that a lane
+// computing several channels of one path and edge builds M once and holds
+// few registers of it; the signs go into the sums. The backward likewise
+// keeps the gradient of each product, P[q] = sum over its entries of
+// s_ik dL/dM[i][k], from which dL/dY[j] = sum_q c_qj P[q].
 Written write_coupling(std::ostream& o, const Combo& cb) {
   const int d1 = 2 * cb.l1 + 1, d2 = 2 * cb.l2 + 1, d3 = 2 * cb.l3 + 1, sh0 = cb.l2 * cb.l2;
   const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
@@ -149,9 +151,13 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
     entry[ik] = {known.first->second, negative};
   }
   const int num_products = static_cast<int>(products.size());
-  auto m_term = [&](int i, int k, const std::string& factor) {  // s_n Mq[q_n] factor
+  auto m_term = [&](int i, int k, const std::string& factor) {  // s_ik Mq[q_ik] factor
     const auto [q, negative] = entry.at({i, k});
     return Term{at("M", q) + " * " + factor, negative};
+  };
+  auto p_sum = [&](int i, int k) {  // P[q_ik] += s_ik wx g[k]
+    const auto [q, negative] = entry.at({i, k});
+    return " " + at("P", q) + (negative ? " -= " : " += ") + "wx * " + at("g", k) + ";";
   };
 
   o << "template <> struct Coupling<" << cb.l1 << ", " << cb.l2 << ", " << cb.l3 << "> {\n"
@@ -186,7 +192,7 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
   o << "  }\n";
   // backward
   o << "  // Given g = dL/dout, with t[i] = sum_k M[i][k] g[k]: gx[i] += w t[i],\n"
-       "  // P[n] += w x[i_n] g[k_n]; returns dL/dw = sum_i x[i] t[i].\n"
+       "  // P[q_ik] += s_ik w x[i] g[k]; returns dL/dw = sum_i x[i] t[i].\n"
     << "  template <class T>\n"
        "  FLASHTP_DEVICE static T backward(const T* x, const T* M, T w, const T* g, T* gx, T* P) {\n"
     << "    T gw = T(0);\n";
@@ -194,9 +200,9 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
     std::vector<Term> terms;
     std::string p_sums;
     for (int k = 0; k < d3; ++k)
-      if (const int n = n_of(i, k); n >= 0) {
+      if (n_of(i, k) >= 0) {
         terms.push_back(m_term(i, k, at("g", k)));
-        p_sums += " " + at("P", n) + " += wx * " + at("g", k) + ";";
+        p_sums += p_sum(i, k);
       }
     if (terms.empty()) continue;
     o << "    { const T wx = w * " << at("x", i) << "; " << accumulate("t", terms, " ") << " gx[" << i
@@ -204,14 +210,15 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
   }
   o << "    return gw;\n  }\n";
   // sh_gradient
-  o << "  // gY[j] += sum_n C[i_n][j][k_n] P[n] (gY indexed within this degree's block)\n"
+  o << "  // gY[j] += sum_q c_qj P[q] (gY indexed within this degree's block)\n"
     << "  template <class T>\n  FLASHTP_DEVICE static void sh_gradient(const T* P, T* gY) {\n"
        "    using R = real_t<T>;\n";
   for (int j = 0; j < d2; ++j) {
     const std::string gy_j = at("gY", j);
     std::vector<Term> terms = {Term{gy_j}};
-    for (const auto& e : cg)
-      if (e.j == j) terms.push_back(Term{num(e.c) + " * " + at("P", n_of(e.i, e.k))});
+    for (int q = 0; q < num_products; ++q)
+      for (const auto& [jq, c] : products[q])
+        if (jq == j) terms.push_back(Term{num(c) + " * " + at("P", q)});
     if (terms.size() > 1) o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << gy_j << " = s; }\n";
   }
   o << "  }\n};\n";

@@ -100,15 +100,15 @@ enum ShareField : int {
 // Channels per lane, U, in the forward or backward pass, for a scalar of
 // `words` 4-byte registers: the lane's arrays of the coupling C (x, the
 // message sums and M's products forward; x, dL/dx, dL/dm, M's products and
-// P's nnz entries backward) within a budget that leaves the kernels' 128
+// their gradients backward) within a budget that leaves the kernels' 128
 // registers a thread unspilled (from ptxas: the rest of a lane's state takes
 // about 40).
 constexpr int kLaneWords = 72;
 struct LaneArrays {
-  int d1, d3, nnz, products;  // of the coupling (coupling_generated.hpp)
+  int d1, d3, products;  // of the coupling (coupling_generated.hpp)
 };
 FLASHTP_DEVICE constexpr int lane_words(int words, LaneArrays c, int U, bool backward) {
-  return words * (backward ? U * (2 * c.d1 + c.d3) + c.nnz + c.products : U * (c.d1 + c.d3) + c.products);
+  return words * (backward ? U * (2 * c.d1 + c.d3) + 2 * c.products : U * (c.d1 + c.d3) + c.products);
 }
 FLASHTP_DEVICE constexpr int lane_channels(int words, LaneArrays c, bool backward) {
   if (lane_words(words, c, 4, backward) <= kLaneWords) return 4;
