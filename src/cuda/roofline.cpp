@@ -100,7 +100,8 @@ class Tally {
 TensorProductFlop tensor_product_flop(const Convolution& conv) {
   // Per edge and coupling (l1, l2, l3): its matrix M[i][k] = sum_j C[i][j][k]
   // Y[j] (a term a Clebsch-Gordan entry), and backward dL/dY[j] = sum C[i][j][k]
-  // P[i][k]. Per channel u of a path: forward m[k] += w sum_i x[i] M[i][k];
+  // P[i][k] (the generated code shares equal products of M, and so does a
+  // little less). Per channel u of a path: forward m[k] += w sum_i x[i] M[i][k];
   // backward t = M g, dL/dh += w t, dL/dw = x . t, P += w x g^T.
   TensorProductFlop f;
   std::set<int> couplings;
