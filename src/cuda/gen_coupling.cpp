@@ -129,13 +129,8 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
   const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
   std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> pairs;  // (i, k) -> its entries
   for (const auto& e : cg) pairs[{e.i, e.k}].push_back(e);
-  std::map<std::pair<int, int>, int> index;  // (i_n, k_n) -> n, in row order
-  for (const auto& [ik, entries] : pairs) index.emplace(ik, static_cast<int>(index.size()));
-  const int nnz = static_cast<int>(index.size());
-  auto n_of = [&](int i, int k) {  // -1 where M[i][k] is zero
-    const auto at = index.find({i, k});
-    return at == index.end() ? -1 : at->second;
-  };
+  const int nnz = static_cast<int>(pairs.size());
+  auto nonzero = [&](int i, int k) { return pairs.count({i, k}) > 0; };
   auto at = [](const char* array, int n) { return array + ("[" + std::to_string(n) + "]"); };
   // entry (i, k) = sign x product q: the entry's terms with the first coefficient made positive
   using Terms = std::vector<std::pair<int, double>>;  // (j, c)
@@ -183,7 +178,7 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
     const std::string out_k = at("out", k);
     std::vector<Term> terms;
     for (int i = 0; i < d1; ++i)
-      if (n_of(i, k) >= 0) terms.push_back(m_term(i, k, prescale ? "wx" + std::to_string(i) : at("x", i)));
+      if (nonzero(i, k)) terms.push_back(m_term(i, k, prescale ? "wx" + std::to_string(i) : at("x", i)));
     if (terms.empty()) continue;
     if (prescale) terms.insert(terms.begin(), Term{out_k});
     o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << out_k
@@ -200,7 +195,7 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
     std::vector<Term> terms;
     std::string p_sums;
     for (int k = 0; k < d3; ++k)
-      if (n_of(i, k) >= 0) {
+      if (nonzero(i, k)) {
         terms.push_back(m_term(i, k, at("g", k)));
         p_sums += p_sum(i, k);
       }
