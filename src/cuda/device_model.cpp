@@ -144,7 +144,7 @@ std::vector<int> DeviceModel<R>::plan_shares(const std::vector<int>& tasks) cons
   for (size_t t = 0; t < tasks.size() / kTaskFields; ++t) {
     const int* task = &tasks[t * kTaskFields];
     const CouplingShape c = coupling_shape(task[kTaskCoupling]);
-    const int most = lane_channels(scalar_words_, LaneArrays{c.d1, c.d3, c.products}, true);
+    const int most = lane_channels(scalar_words_, c, true);
     const int width = kShareLanes * task_lane_channels(most, task[kTaskLaneChannels]);
     for (int first = 0; first < kTaskSlots; first += width)
       shares.insert(shares.end(), {static_cast<int>(t), first, width});
@@ -199,7 +199,7 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
     }
     partial += mul * d1;
   }
-  view.partial_dim = (partial + 3) / 4 * 4;  // rows aligned for loads of 4 channels
+  view.partial_dim = partial_row_width(partial);
   view.num_slots = static_cast<int>(column.size());
   view.tasks = upload(tasks);
   const auto shares = plan_shares(tasks);

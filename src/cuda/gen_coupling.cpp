@@ -242,7 +242,8 @@ int main(int argc, char** argv) {
   for (size_t n = 0; n < all.size(); ++n)
     o << "  if (l1 == " << all[n].l1 << " && l2 == " << all[n].l2 << " && l3 == " << all[n].l3 << ") return " << n << ";\n";
   o << "  return -1;\n}\n\n"
-       "// Coupling<...>::d1, d3, nnz and products of the coupling with that index, for the host's plans.\n"
+       "// Coupling<...>::d1, d3, nnz and products of the coupling with that index, for the host's plans\n"
+       "// and the lanes' register budget (views.hpp).\n"
        "struct CouplingShape {\n  int d1, d3, nnz, products;\n};\n"
        "inline CouplingShape coupling_shape(int index) {\n  constexpr CouplingShape shapes[] = {";
   for (size_t n = 0; n < all.size(); ++n)

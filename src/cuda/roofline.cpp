@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cuda/coupling_generated.hpp"
+#include "cuda/views.hpp"
 #include "so3.hpp"
 
 namespace flashtp::cuda {
@@ -65,7 +66,7 @@ ConvolutionWork convolution_work(const Convolution& conv) {
   w.mid_dim = conv.mid.dim();
   int partial = 0;
   for (const auto& p : conv.paths) partial += conv.in[p.seg_in].dim();
-  w.partial_dim = (partial + 3) / 4 * 4;
+  w.partial_dim = partial_row_width(partial);
   return w;
 }
 

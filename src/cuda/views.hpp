@@ -1,6 +1,7 @@
 // What the kernels see of the model: plain structs of device pointers and
 // sizes, passed to kernels by value. Built once per engine (device_model.hpp).
 #pragma once
+#include "cuda/coupling_generated.hpp"
 #include "cuda/platform.hpp"
 #include "model.hpp"
 
@@ -104,13 +105,10 @@ enum ShareField : int {
 // registers a thread unspilled (from ptxas: the rest of a lane's state takes
 // about 40).
 constexpr int kLaneWords = 72;
-struct LaneArrays {
-  int d1, d3, products;  // of the coupling (coupling_generated.hpp)
-};
-FLASHTP_DEVICE constexpr int lane_words(int words, LaneArrays c, int U, bool backward) {
+FLASHTP_DEVICE constexpr int lane_words(int words, CouplingShape c, int U, bool backward) {
   return words * (backward ? U * (2 * c.d1 + c.d3) + 2 * c.products : U * (c.d1 + c.d3) + c.products);
 }
-FLASHTP_DEVICE constexpr int lane_channels(int words, LaneArrays c, bool backward) {
+FLASHTP_DEVICE constexpr int lane_channels(int words, CouplingShape c, bool backward) {
   if (lane_words(words, c, 4, backward) <= kLaneWords) return 4;
   return lane_words(words, c, 2, backward) <= kLaneWords ? 2 : 1;
 }
@@ -118,6 +116,10 @@ FLASHTP_DEVICE constexpr int lane_channels(int words, LaneArrays c, bool backwar
 // many (kTaskLaneChannels), else 1. The host plans the backward's shares with
 // it (DeviceModel::plan_shares), the kernels dispatch with it (dispatch_task).
 FLASHTP_DEVICE constexpr int task_lane_channels(int most, int aligned) { return aligned >= most ? most : 1; }
+
+// A node's row of per-path partial gradients: `numbers` of them, padded so
+// that rows stay aligned for loads of 4 channels.
+constexpr int partial_row_width(int numbers) { return (numbers + 3) / 4 * 4; }
 
 template <class R>
 struct ConvView {

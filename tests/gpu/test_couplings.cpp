@@ -44,9 +44,7 @@ TEST(Couplings, HostTableMatchesTheStructs) {
       EXPECT_EQ(shape.products, C::products) << l1 << l2 << l3;
       EXPECT_EQ(C::sh_dim, 2 * l2 + 1) << l1 << l2 << l3;
       // the lane channels the host plans shares with (plan_shares) are the kernels'
-      auto planned = [&](int words) {
-        return lane_channels(words, LaneArrays{shape.d1, shape.d3, shape.products}, true);
-      };
+      auto planned = [&](int words) { return lane_channels(words, shape, true); };
       EXPECT_EQ(planned(1), (lane_channels<float, C, true>())) << l1 << l2 << l3;
       EXPECT_EQ(planned(2), (lane_channels<double, C, true>())) << l1 << l2 << l3;
       EXPECT_EQ(planned(4), (lane_channels<Dual<double>, C, true>())) << l1 << l2 << l3;
