@@ -150,19 +150,16 @@ template <class... Params, class... Args>
 void launch(const char* name, void (*kernel)(Params...), unsigned grid, unsigned threads, size_t shared_bytes,
             Args&&... args) {
   if (grid == 0) return;
-#if defined(__CUDACC__)
   if (shared_bytes > 48 * 1024) allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
   const bool timed = profiling();
   if (timed) profile_start();
+#if defined(__CUDACC__)
   kernel<<<grid, threads, shared_bytes>>>(std::forward<Args>(args)...);
   check_launch(name);
-  if (timed) profile_stop(name);
 #else
-  const bool timed = profiling();
-  if (timed) profile_start();
   emulator::run(grid, threads, shared_bytes, [&] { kernel(args...); });
-  if (timed) profile_stop(name);
 #endif
+  if (timed) profile_stop(name);
 }
 
 }  // namespace flashtp::cuda
