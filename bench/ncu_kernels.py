@@ -23,6 +23,9 @@ FRACTIONS = {
     "dram": "dram__throughput.avg.pct_of_peak_sustained_elapsed",
 }
 BYTES = "dram__bytes.sum"
+# the units as ncu spells them (versions differ: "nsecond" or "ns"), in ms and GB
+TIME_UNITS = {"nsecond": 1e-6, "ns": 1e-6, "usecond": 1e-3, "us": 1e-3, "msecond": 1.0, "ms": 1.0, "second": 1e3, "s": 1e3}
+BYTE_UNITS = {"byte": 1e-9, "Kbyte": 1e-6, "KB": 1e-6, "Mbyte": 1e-3, "MB": 1e-3, "Gbyte": 1.0, "GB": 1.0}
 
 
 def number(text):
@@ -35,8 +38,8 @@ def main(path):
     rows = list(csv.reader(lines))
     header, units, launches = rows[0], rows[1], rows[2:]
     column = {name: i for i, name in enumerate(header)}
-    time_scale = {"nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0, "second": 1e3}[units[column[TIME]]]
-    bytes_scale = {"byte": 1e-9, "Kbyte": 1e-6, "Mbyte": 1e-3, "Gbyte": 1.0}[units[column[BYTES]]]
+    time_scale = TIME_UNITS[units[column[TIME]]]
+    bytes_scale = BYTE_UNITS[units[column[BYTES]]]
     total = defaultdict(lambda: defaultdict(float))
     for row in launches:
         name = re.sub(r"[<(].*", "", row[column["Kernel Name"]]).split("::")[-1]
