@@ -229,7 +229,7 @@ struct NodeColumns {
 // Channels per lane of coupling C (views.hpp), for scalars T.
 template <class T, class C, bool backward>
 FLASHTP_DEVICE constexpr int lane_channels() {
-  return lane_channels(static_cast<int>(sizeof(T) / 4), CouplingShape{C::d1, C::d3, C::nnz, C::products}, backward);
+  return lane_channels(static_cast<int>(sizeof(T) / 4), CouplingShape{C::d1, C::d3, C::nnz}, backward);
 }
 
 // A lane's part of a share of 32 / G lanes x U channels, from channel

@@ -110,11 +110,6 @@ std::string accumulate(const std::string& v, const std::vector<Term>& terms, con
   return out;
 }
 
-// What the generator writes of a coupling, for the host's tables.
-struct Written {
-  int nnz, products;
-};
-
 // The uvu coupling of one channel through M[i][k] = sum_j C[i][j][k] Y[j].
 // Only M's nonzero entries (i, k) count, and of those only the distinct
 // values up to sign are stored, M[i][k] = s_ik Mq[q_ik] (most entries are one
@@ -123,8 +118,8 @@ struct Written {
 // computing several channels of one path and edge builds M once and holds
 // few registers of it; the signs go into the sums. The backward likewise
 // keeps the gradient of each product, P[q] = sum over its entries of
-// s_ik dL/dM[i][k], from which dL/dY[j] = sum_q c_qj P[q].
-Written write_coupling(std::ostream& o, const Combo& cb) {
+// s_ik dL/dM[i][k], from which dL/dY[j] = sum_q c_qj P[q]. Returns nnz.
+int write_coupling(std::ostream& o, const Combo& cb) {
   const int d1 = 2 * cb.l1 + 1, d2 = 2 * cb.l2 + 1, d3 = 2 * cb.l3 + 1, sh0 = cb.l2 * cb.l2;
   const auto cg = flashtp::wigner_3j_sparse(cb.l1, cb.l2, cb.l3);
   std::map<std::pair<int, int>, std::vector<flashtp::CGEntry>> pairs;  // (i, k) -> its entries
@@ -217,7 +212,7 @@ Written write_coupling(std::ostream& o, const Combo& cb) {
     if (terms.size() > 1) o << "    { " << accumulate("s", terms, "\n    ") << "\n    " << gy_j << " = s; }\n";
   }
   o << "  }\n};\n";
-  return {nnz, num_products};
+  return nnz;
 }
 
 }  // namespace
@@ -235,20 +230,19 @@ int main(int argc, char** argv) {
   o << "\n// The uvu coupling of one channel: x (degree l1) with Y (degree l2) into degree l3.\n"
        "template <int L1, int L2, int L3> struct Coupling;\n";
   const auto all = combos();
-  std::vector<Written> written;
-  for (const auto& cb : all) written.push_back(write_coupling(o, cb));
+  std::vector<int> nnz;
+  for (const auto& cb : all) nnz.push_back(write_coupling(o, cb));
   o << "\n// Index of (l1, l2, l3) among the couplings above, -1 if none.\n"
        "inline int coupling_index(int l1, int l2, int l3) {\n";
   for (size_t n = 0; n < all.size(); ++n)
     o << "  if (l1 == " << all[n].l1 << " && l2 == " << all[n].l2 << " && l3 == " << all[n].l3 << ") return " << n << ";\n";
   o << "  return -1;\n}\n\n"
-       "// Coupling<...>::d1, d3, nnz and products of the coupling with that index, for the host's plans\n"
+       "// Coupling<...>::d1, d3 and nnz of the coupling with that index, for the host's plans\n"
        "// and the lanes' register budget (views.hpp).\n"
-       "struct CouplingShape {\n  int d1, d3, nnz, products;\n};\n"
+       "struct CouplingShape {\n  int d1, d3, nnz;\n};\n"
        "inline CouplingShape coupling_shape(int index) {\n  constexpr CouplingShape shapes[] = {";
   for (size_t n = 0; n < all.size(); ++n)
-    o << (n ? ", " : "") << "{" << 2 * all[n].l1 + 1 << ", " << 2 * all[n].l3 + 1 << ", " << written[n].nnz << ", "
-      << written[n].products << "}";
+    o << (n ? ", " : "") << "{" << 2 * all[n].l1 + 1 << ", " << 2 * all[n].l3 + 1 << ", " << nnz[n] << "}";
   o << "};\n  return shapes[index];\n}\n\n"
        "// Calls f(Coupling<l1, l2, l3>{}) for the coupling with that index.\n"
        "template <class F>\nFLASHTP_DEVICE_ONLY void dispatch_coupling(int index, F&& f) {\n  switch (index) {\n";

@@ -100,13 +100,17 @@ enum ShareField : int {
 
 // Channels per lane, U, in the forward or backward pass, for a scalar of
 // `words` 4-byte registers: the lane's arrays of the coupling C (x, the
-// message sums and M's products forward; x, dL/dx, dL/dm, M's products and
-// their gradients backward) within a budget that leaves the kernels' 128
-// registers a thread unspilled (from ptxas: the rest of a lane's state takes
-// about 40).
+// message sums and M forward; x, dL/dx, dL/dm, M and its gradient backward)
+// within a budget that leaves the kernels' 128 registers a thread unspilled
+// (from ptxas: the rest of a lane's state takes about 40). M is counted as
+// its nnz entries, although a lane holds only its distinct products: budgeted
+// by products, the dear couplings took more channels a lane, and the passes
+// were slower for it (measured on an H200 at 7c367d6: l3i5_arch's backward
+// +2 ms, sevennet0_arch's forward +1 ms), while the same U with the products'
+// fewer instructions is faster than either (README).
 constexpr int kLaneWords = 72;
 FLASHTP_DEVICE constexpr int lane_words(int words, CouplingShape c, int U, bool backward) {
-  return words * (backward ? U * (2 * c.d1 + c.d3) + 2 * c.products : U * (c.d1 + c.d3) + c.products);
+  return words * (backward ? U * (2 * c.d1 + c.d3) + 2 * c.nnz : U * (c.d1 + c.d3) + c.nnz);
 }
 FLASHTP_DEVICE constexpr int lane_channels(int words, CouplingShape c, bool backward) {
   if (lane_words(words, c, 4, backward) <= kLaneWords) return 4;

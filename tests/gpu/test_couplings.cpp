@@ -41,7 +41,6 @@ TEST(Couplings, HostTableMatchesTheStructs) {
       EXPECT_EQ(shape.d1, C::d1) << l1 << l2 << l3;
       EXPECT_EQ(shape.d3, C::d3) << l1 << l2 << l3;
       EXPECT_EQ(shape.nnz, C::nnz) << l1 << l2 << l3;
-      EXPECT_EQ(shape.products, C::products) << l1 << l2 << l3;
       EXPECT_EQ(C::sh_dim, 2 * l2 + 1) << l1 << l2 << l3;
       // the lane channels the host plans shares with (plan_shares) are the kernels'
       auto planned = [&](int words) { return lane_channels(words, shape, true); };
