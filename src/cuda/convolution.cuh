@@ -144,7 +144,7 @@ FLASHTP_DEVICE_ONLY void chunk_geometry(const EmbeddingView<R>& em, const T* vec
 // them (the host packs them when K is a multiple of 16).
 template <class T, class R>
 FLASHTP_DEVICE bool tensor_core_gemms(const ConvView<R>& cv) {
-  return std::is_same_v<T, float> && cv.last_packed != nullptr;
+  return std::is_same_v<T, float> && cv.last_packed_split != nullptr;
 }
 
 // The radial MLP's hidden layers on the chunk (their pre-activations to pre:
@@ -350,10 +350,9 @@ FLASHTP_DEVICE_ONLY int share_slot(const int* share) { return share[kShareTask] 
 // wt[e][c] = sum_k aT[k][e] W[k][slot0 + c], c < 8 NT: a share's per-edge
 // weights, NT tiles of 8 slots, from slot0. Starts and ends with a warp
 // barrier (the tensor cores write the columns of the warp's other lanes).
-// The forward loads W a k-step ahead and already split (it has the
-// registers: 4 NT more); the backward, at its register limit, does neither:
-// either makes its tensor products spill more (split weights: 976 -> 3,468
-// bytes of spill loads, ptxas) and the kernel slower.
+// W comes split (no splitting in the kernels); the forward loads it a k-step
+// ahead (it has the registers: 4 NT more), the backward, at its register
+// limit, when it is used.
 template <class T, class R, int EC, bool forward, int NT>
 FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, int slot0, T* wt, int ld) {
   sync_warp();
@@ -363,11 +362,7 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
       Accumulators<EC / kMmaRows, NT> w;
       zero_accumulators(w);
       const int steps = cv.K / kMmaDepth, tile0 = slot0 / kMmaCols;
-      if constexpr (forward) {
-        warp_mma<true>(steps, PackedA{aT, cv.K}, PackedB<true>{cv.last_packed_split, cv.K, 0, tile0}, w);
-      } else {
-        warp_mma<false>(steps, PackedA{aT, cv.K}, PackedB<false>{cv.last_packed, cv.K, 0, tile0}, w);
-      }
+      warp_mma<forward>(steps, PackedA{aT, cv.K}, PackedB<true>{cv.last_packed_split, cv.K, 0, tile0}, w);
       store_c(w, wt, ld);
       sync_warp();
       return;
@@ -401,6 +396,21 @@ FLASHTP_DEVICE_ONLY void share_weights(const ConvView<R>& cv, const T* aT, const
   }
 }
 
+// out (16 rows x 8 NT, row stride ld) = A B over `steps` k-steps, added to
+// what out holds when accumulate: one warp's tile row of dL/da.
+template <int NT, class SourceB>
+FLASHTP_DEVICE_ONLY void tile_gradient(bool accumulate, int steps, const RowMajorA& A, const SourceB& B, float* out,
+                                       int ld) {
+  Accumulators<1, NT> g;
+  if (accumulate) {
+    load_c(out, ld, g);
+  } else {
+    zero_accumulators(g);
+  }
+  warp_mma<false>(steps, A, B, g);
+  store_c(g, out, ld);
+}
+
 // grad_a[e][k] += sum_c gw[e][c] W[k][q0 + c] over the pass's slots
 // (c < slots_here), gw = wt holding dL/dw. Between block barriers; `scratch`
 // (EC x K) is free.
@@ -410,26 +420,28 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
   const int K = cv.K, tid = static_cast<int>(threadIdx.x);
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
-      // A warp takes all EC edges and 16 columns k ("pair" of tiles), over the
-      // whole pass or, when there are warps enough, over one half of its
-      // slots: then the first half's warps add their sums to grad_a, the
-      // second half's leave theirs in scratch, and after a barrier the block
-      // adds those (a fixed order).
-      constexpr int MT = EC / kMmaRows, WARPS = THREADS / kWarpSize;
-      const int pairs = K / 16, halves = WARPS >= 2 * pairs ? 2 : 1, steps = slots_here / kMmaDepth;
-      for (int t = warp_id(); t < halves * pairs; t += WARPS) {
-        const int pair = t % pairs, half = t / pairs;
+      // A warp takes one 16-edge tile of rows and NT tiles of 8 columns k,
+      // over the whole pass or, when there are warps enough, over one half
+      // of its slots: then the first half's warps add their sums to grad_a,
+      // the second half's leave theirs in scratch, and after a barrier the
+      // block adds those (a fixed order). dL/dw is split into TF32 heads and
+      // tails as it is read, by K / 8 NT warps; W^T comes split.
+      constexpr int MT = EC / kMmaRows, WARPS = THREADS / kWarpSize, NT = 4;
+      const int nt = K % (kMmaCols * NT) == 0 ? NT : 2, groups = K / (kMmaCols * nt);
+      const int jobs = MT * groups, halves = WARPS >= 2 * jobs ? 2 : 1, steps = slots_here / kMmaDepth;
+      for (int t = warp_id(); t < halves * jobs; t += WARPS) {
+        const int m = t % MT, group = t / MT % groups, half = t / jobs;
         const int s0 = half * steps / halves, s1 = (half + 1) * steps / halves;
-        T* out = (half == 0 ? grad_a : scratch) + 16 * pair;
-        Accumulators<MT, 2> g;
-        if (half == 0) {
-          load_c(out, K, g);
+        T* out = (half == 0 ? grad_a : scratch) + kMmaRows * m * K + kMmaCols * nt * group;
+        const RowMajorA A{wt + kMmaRows * m * ld + kMmaDepth * s0, ld};
+        const auto B = [&](int tiles) {
+          return PackedB<true>{cv.last_transpose_packed_split, cv.num_slots, q0 / kMmaDepth + s0, tiles * group};
+        };
+        if (nt == NT) {
+          tile_gradient<NT>(half == 0, s1 - s0, A, B(NT), out, K);
         } else {
-          zero_accumulators(g);
+          tile_gradient<2>(half == 0, s1 - s0, A, B(2), out, K);
         }
-        warp_mma<false>(s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld},
-                        PackedB<false>{cv.last_transpose_packed, cv.num_slots, q0 / kMmaDepth + s0, 2 * pair}, g);
-        store_c(g, out, K);
       }
       if (halves == 2) {
         sync_block();

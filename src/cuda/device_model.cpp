@@ -125,8 +125,8 @@ MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
     view.weight[k] = upload(w);
     view.transpose[k] = upload(t);
     if constexpr (std::is_same_v<R, float>) {
-      if (rows % kMmaDepth == 0 && cols % 16 == 0) view.packed[k] = upload(pack_b<false>(w, rows, cols));
-      if (cols % kMmaDepth == 0 && rows % 16 == 0) view.packed_transpose[k] = upload(pack_b<false>(t, cols, rows));
+      if (rows % kMmaDepth == 0 && cols % 16 == 0) view.packed[k] = upload(pack_b<true>(w, rows, cols));
+      if (cols % kMmaDepth == 0 && rows % 16 == 0) view.packed_transpose[k] = upload(pack_b<true>(t, cols, rows));
     }
     if (k + 1 < layers) view.max_hidden = std::max(view.max_hidden, cols);
   }
@@ -223,9 +223,8 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   view.last_transpose = upload(t);
   if constexpr (std::is_same_v<R, float>) {
     if (K % 16 == 0) {
-      view.last_packed = upload(pack_b<false>(w, K, S));
       view.last_packed_split = upload(pack_b<true>(w, K, S));
-      view.last_transpose_packed = upload(pack_b<false>(t, S, K));
+      view.last_transpose_packed_split = upload(pack_b<true>(t, S, K));
     }
   }
 

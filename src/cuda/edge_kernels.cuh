@@ -54,10 +54,11 @@ FLASHTP_DEVICE int radial_width(const MlpView<R>& mlp, int K) {
 }
 
 // out(r, k, C[r][k], f) for k < K, C = G B over a warp's 16 rows: G in shared
-// memory (N columns, row stride ld), B packed (N x K, PackedB); 32 columns, 4
-// tiles, a warp_mma at a time, so that a k-step's 12 products are independent
-// of each other. f = factor(r, k) is read before the products, so that its
-// load's latency hides behind them.
+// memory (N columns, row stride ld), B packed and split (N x K, PackedB,
+// loaded when used: loaded a k-step ahead it spills at radial_backward's 80
+// registers); 32 columns, 4 tiles, a warp_mma at a time, so that a k-step's
+// 12 products are independent of each other. f = factor(r, k) is read before
+// the products, so that its load's latency hides behind them.
 template <class Factor, class Out>
 FLASHTP_DEVICE_ONLY void warp_rows_product(const float* G, int ld, int N, const float* B, int K,
                                            const Factor& factor, const Out& out) {
@@ -70,7 +71,7 @@ FLASHTP_DEVICE_ONLY void warp_rows_product(const float* G, int ld, int N, const 
       for (int x = 0; x < NT * 4; ++x) f[x] = factor(accumulator_row<NT>(lane, x), c0 + accumulator_col<NT>(lane, x));
       Accumulators<1, NT> c;
       zero_accumulators(c);
-      warp_mma(N / kMmaDepth, RowMajorA{G, ld}, PackedB<false>{B, N, 0, c0 / kMmaCols}, c);
+      warp_mma<false>(N / kMmaDepth, RowMajorA{G, ld}, PackedB<true>{B, N, 0, c0 / kMmaCols}, c);
       FLASHTP_UNROLL
       for (int x = 0; x < NT * 4; ++x)
         out(accumulator_row<NT>(lane, x), c0 + accumulator_col<NT>(lane, x), accumulator(c, x), f[x]);

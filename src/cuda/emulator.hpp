@@ -53,6 +53,7 @@ inline unsigned ballot(bool p) { return emulator::ballot(p); }
 inline int popcount(unsigned m) { return __builtin_popcount(m); }
 inline float shuffle_xor(float v, int mask) { return static_cast<float>(emulator::exchange_xor(v, mask)); }
 inline double shuffle_xor(double v, int mask) { return emulator::exchange_xor(v, mask); }
+inline void prefetch(const void*) {}
 
 }  // namespace flashtp::cuda
 

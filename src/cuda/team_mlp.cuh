@@ -35,13 +35,12 @@ FLASHTP_DEVICE constexpr int hidden_row(int N) { return N % 32 == 0 ? N + 4 : N;
 
 // z = in W (in is rows x K, row stride ld, W is [K][N]): out(r, n, act(z) or
 // z), and pre(r, n, z). Float layers with W packed for the tensor cores
-// (W_packed: whole PackedB, tensor_cores.cuh; packed split, its loads ahead
-// made the convolution's backward spill) and rows in whole 16-row tiles run
-// there, each warp finishing its own tiles of C: z staged in `stage` (rows x
-// row of scratch, which `out` writes at most in place), then kept and
-// activated and stored in a loop (one copy of the activation's code, not one
-// per register of C); the others as one FMA loop per output. No barrier
-// inside.
+// (W_packed: PackedB split into TF32 heads and tails by the host,
+// tensor_cores.cuh) and rows in whole 16-row tiles run there, each warp
+// finishing its own tiles of C: z staged in `stage` (rows x row of scratch,
+// which `out` writes at most in place), then kept and activated and stored in
+// a loop (one copy of the activation's code, not one per register of C); the
+// others as one FMA loop per output. No barrier inside.
 template <class Team, class T, class R, class Pre, class Out>
 FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int ld, int K, const R* W,
                                     const R* W_packed, int N, const Pre& pre, T* stage, int row, ActivationKind act,
@@ -53,7 +52,7 @@ FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int
         const int r0 = kMmaRows * (t % row_tiles), n0 = 16 * (t / row_tiles);
         Accumulators<1, 2> c;
         zero_accumulators(c);
-        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * ld, ld}, PackedB<false>{W_packed, K, 0, n0 / kMmaCols}, c);
+        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * ld, ld}, PackedB<true>{W_packed, K, 0, n0 / kMmaCols}, c);
         store_c(c, stage + r0 * row + n0, row);
         sync_warp();
         for (int idx = lane_id(); idx < kMmaRows * 16; idx += kWarpSize) {

@@ -43,7 +43,7 @@ struct MlpView {
   const R* weight[kMaxMlpLayers] = {};
   const R* transpose[kMaxMlpLayers] = {};
   // float, a layer on the tensor cores' tiles (rows of 8, columns of 16):
-  // the weights and their transpose as whole PackedB (tensor_cores.cuh), or null
+  // the weights and their transpose as split PackedB (tensor_cores.cuh), or null
   const R* packed[kMaxMlpLayers] = {};
   const R* packed_transpose[kMaxMlpLayers] = {};
   ActivationKind act = ActivationKind::silu;
@@ -136,11 +136,10 @@ struct ConvView {
   int K = 0;          // width of the last hidden layer (or the basis, if no hidden layer)
   const R* last = nullptr;            // [K][num_slots]
   const R* last_transpose = nullptr;  // [num_slots][K]
-  // float, K a multiple of 16, as PackedB (tensor_cores.cuh), or null: the
-  // last layer whole and split (the forward's), and its transpose whole
-  const R* last_packed = nullptr;
+  // float, K a multiple of 16, as PackedB (tensor_cores.cuh) already split
+  // into TF32 heads and tails, or null: the last layer and its transpose
   const R* last_packed_split = nullptr;
-  const R* last_transpose_packed = nullptr;
+  const R* last_transpose_packed_split = nullptr;
   const int* path_sum_start = nullptr;  // x_dim + 1
   const int* path_sum_index = nullptr;  // partial offsets to add for each x element
 };
