@@ -294,6 +294,9 @@ FLASHTP_DEVICE_ONLY void backward_task(const int* task, const int* share, const 
   for (int s = 0; s < *edges.count; ++s) {
     const int end = edges.segment[s + 1];
     const int j = edges.sender[edges.segment[s]];
+    // dL/dh_j's row is added to after the segment, with nothing left to hide
+    // its load behind: ask for it now
+    if (partial) prefetch(gh.row(j));
     T x[U * C::d1], gx[U * C::d1];
     load_channels<U>(hx.row(j), x);
     fill_zero(gx);
