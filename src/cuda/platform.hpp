@@ -1,5 +1,5 @@
 // What kernels need from the machine: qualifiers, thread indices, dynamic
-// shared memory, block and warp barriers and warp sums.
+// shared memory, block and warp barriers, warp sums and prefetches.
 //
 // Under nvcc these are CUDA's. Compiled by a host compiler they come from the
 // emulator (cuda/emulator.hpp): each CUDA thread of a block is a host thread,
