@@ -29,14 +29,17 @@ class NativePotential {
   std::vector<int> species_of(const std::vector<std::string>& elements) const;
   std::string description() const;
 
-  flashtp::Result compute(const flashtp::Graph& graph, flashtp::GhostExchange* ghosts) {
-    return engine_->compute(graph, ghosts);
+  // The step's result, in arrays kept from step to step.
+  const flashtp::Result& compute(const flashtp::Graph& graph, flashtp::GhostExchange* ghosts) {
+    engine_->compute(graph, result_, ghosts);
+    return result_;
   }
 
  private:
   flashtp::Model model_;
   int gpu_;
   std::unique_ptr<flashtp::Engine> engine_;
+  flashtp::Result result_;
 };
 
 }  // namespace flashtp_lammps

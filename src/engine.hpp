@@ -33,6 +33,12 @@ class Engine {
   // edge vector, turned into forces on all nodes and the virial. A graph with
   // ghost nodes needs a GhostExchange to fill in their features each layer.
   virtual Result compute(const Graph& graph, GhostExchange* ghosts = nullptr) = 0;
+  // The same into `result`, whose arrays an engine may reuse: a caller that
+  // keeps one Result from step to step then allocates nothing after the first
+  // (fresh arrays of a few hundred KB cost a page fault every 4 KB).
+  virtual void compute(const Graph& graph, Result& result, GhostExchange* ghosts = nullptr) {
+    result = compute(graph, ghosts);
+  }
   virtual Precision precision() const = 0;
   virtual std::string backend() const = 0;
 };

@@ -66,6 +66,7 @@ class CpuEngine final : public Engine {
 
   Precision precision() const override { return precision_; }
   std::string backend() const override { return "cpu"; }
+  using Engine::compute;
 
   // While set, compute() also records each module's output (local rows).
   void set_trace(ModuleOutputs* trace) { trace_ = trace; }

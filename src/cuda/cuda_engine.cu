@@ -12,22 +12,23 @@ namespace flashtp {
 namespace cuda {
 namespace {
 
-// Energies, forces and virials of a pipeline's output, in float64; the sums
-// over atoms run in atom order on the host, as the CPU engine's.
+// Energies, forces and virials of a pipeline's output, in float64, into r
+// (its arrays resized, not reallocated when their size is the same); the
+// sums over atoms run in atom order on the host, as the CPU engine's.
 template <class T>
-Result to_result(const PipelineOutput<T>& out, int nodes) {
-  Result r;
-  for (const T& e : out.energy) r.atomic_energy.push_back(double(value(e)));
-  for (double e : r.atomic_energy) r.energy += e;
+void to_result(const PipelineOutput<T>& out, int nodes, Result& r) {
+  r.atomic_energy.resize(out.energy.size());
+  r.energy = 0.0;
+  for (size_t i = 0; i < out.energy.size(); ++i) r.energy += r.atomic_energy[i] = double(value(out.energy[i]));
   r.forces.resize(nodes);
   r.atomic_virial.resize(nodes);
   for (int n = 0; n < nodes; ++n) {
     for (int a = 0; a < 3; ++a) r.forces[n][a] = double(value(out.forces[3 * size_t(n) + a]));
     for (int k = 0; k < 6; ++k) r.atomic_virial[n][k] = double(value(out.virial[6 * size_t(n) + k]));
   }
+  r.virial = {};
   for (const auto& w : r.atomic_virial)
     for (int k = 0; k < 6; ++k) r.virial[k] += w[k];
-  return r;
 }
 
 template <class T>
@@ -36,6 +37,11 @@ class CudaEngine final : public Engine {
   CudaEngine(const Model& model, Precision precision) : pipeline_(make_evaluation<T>(model)), precision_(precision) {}
 
   Result compute(const Graph& graph, GhostExchange* ghosts) override {
+    Result r;
+    compute(graph, r, ghosts);
+    return r;
+  }
+  void compute(const Graph& graph, Result& result, GhostExchange* ghosts) override {
     T* vec = vec_.reserve(3 * size_t(graph.num_edges()));
     {
       HostSpan span("edge vectors");
@@ -43,7 +49,7 @@ class CudaEngine final : public Engine {
     }
     const auto out = pipeline_->run(graph, vec, ghosts);
     HostSpan span("results in float64");
-    return to_result<T>(out, graph.num_nodes);
+    to_result<T>(out, graph.num_nodes, result);
   }
   Precision precision() const override { return precision_; }
   std::string backend() const override { return "cuda"; }
@@ -71,7 +77,7 @@ class CudaHessianEngine final : public HessianVectorEngine {
         vec[3 * e + a] = D(graph.vec[e][a], displacement[graph.neighbor[e]][a] - displacement[graph.center[e]][a]);
     const auto out = pipeline_->run(graph, vec.data(), ghosts);
     HessianVectorProduct p;
-    p.result = to_result<D>(out, graph.num_nodes);
+    to_result<D>(out, graph.num_nodes, p.result);
     p.force_derivative.resize(graph.num_nodes);
     for (int n = 0; n < graph.num_nodes; ++n)
       for (int a = 0; a < 3; ++a) p.force_derivative[n][a] = out.forces[3 * size_t(n) + a].d;

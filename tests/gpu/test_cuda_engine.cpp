@@ -153,6 +153,31 @@ TEST_P(CudaReferenceCase, IdenticalRunToRun) {
   EXPECT_EQ(std::memcmp(again.virial.data(), first.result.virial.data(), sizeof(flashtp::Virial)), 0);
 }
 
+// compute(graph, result) into a Result that held a larger graph's (its arrays
+// kept, as the pair style keeps them from step to step) gives what a fresh
+// Result gets, byte for byte.
+TEST(CudaResultInPlace, EqualsAFreshResult) {
+  REQUIRE_DEVICE();
+  const auto& model = model_named("tiny_parity");
+  const Graph larger = graph_of(model, std::string("cluster_20"));
+  const Graph smaller = graph_of(model, std::string("tiny_triclinic"));
+  ASSERT_GT(larger.num_nodes, smaller.num_nodes);
+  auto engine = flashtp::make_cuda_engine(model, Precision::float32);
+  flashtp::Result kept;
+  engine->compute(larger, kept);
+  engine->compute(smaller, kept);
+  const auto fresh = flashtp::make_cuda_engine(model, Precision::float32)->compute(smaller);
+  EXPECT_EQ(std::memcmp(&kept.energy, &fresh.energy, sizeof(double)), 0);
+  ASSERT_EQ(kept.atomic_energy, fresh.atomic_energy);
+  ASSERT_EQ(kept.forces.size(), fresh.forces.size());
+  EXPECT_EQ(std::memcmp(kept.forces.data(), fresh.forces.data(), kept.forces.size() * sizeof(Vec3)), 0);
+  EXPECT_EQ(std::memcmp(kept.virial.data(), fresh.virial.data(), sizeof(flashtp::Virial)), 0);
+  ASSERT_EQ(kept.atomic_virial.size(), fresh.atomic_virial.size());
+  EXPECT_EQ(std::memcmp(kept.atomic_virial.data(), fresh.atomic_virial.data(),
+                        kept.atomic_virial.size() * sizeof(flashtp::Virial)),
+            0);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllCheckpoints, CudaReferenceCase, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.model + "_" + info.param.structure; });
 
