@@ -17,9 +17,9 @@ namespace {
 // sums over atoms run in atom order on the host, as the CPU engine's.
 template <class T>
 void to_result(const PipelineOutput<T>& out, int nodes, Result& r) {
-  r.atomic_energy.resize(out.energy.size());
+  r.atomic_energy.resize(out.local);
   r.energy = 0.0;
-  for (size_t i = 0; i < out.energy.size(); ++i) r.energy += r.atomic_energy[i] = double(value(out.energy[i]));
+  for (int i = 0; i < out.local; ++i) r.energy += r.atomic_energy[i] = double(value(out.energy[i]));
   r.forces.resize(nodes);
   r.atomic_virial.resize(nodes);
   for (int n = 0; n < nodes; ++n) {

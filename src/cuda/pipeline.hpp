@@ -3,18 +3,19 @@
 // are compiled once per T, each in its own file (pipeline_float.cu, ...).
 #pragma once
 #include <memory>
-#include <vector>
 
 #include "cuda/scalar.hpp"
 #include "engine.hpp"
 
 namespace flashtp::cuda {
 
+// Views of the pipeline's page-locked host arrays, valid until its next run.
 template <class T>
 struct PipelineOutput {
-  std::vector<T> energy;  // per local atom
-  std::vector<T> forces;  // nodes x 3
-  std::vector<T> virial;  // nodes x 6 (atomic virials, Voigt xx yy zz xy xz yz)
+  const T* energy;  // per local atom
+  int local;
+  const T* forces;  // nodes x 3
+  const T* virial;  // nodes x 6 (atomic virials, Voigt xx yy zz xy xz yz)
 };
 
 template <class T>
