@@ -365,7 +365,7 @@ FLASHTP_DEVICE_ONLY void warp_slot_weights(const ConvView<R>& cv, const T* aT, i
       Accumulators<EC / kMmaRows, NT> w;
       zero_accumulators(w);
       const int steps = cv.K / kMmaDepth, tile0 = slot0 / kMmaCols;
-      warp_mma<forward>(steps, PackedA{aT, cv.K}, PackedB<true>{cv.last_packed_split, cv.K, 0, tile0}, w);
+      warp_mma<forward>(steps, PackedA{aT, cv.K}, PackedB{cv.last_packed_split, cv.K, 0, tile0}, w);
       store_c(w, wt, ld);
       sync_warp();
       return;
@@ -438,7 +438,7 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
         T* out = (half == 0 ? grad_a : scratch) + kMmaRows * m * K + kMmaCols * nt * group;
         const RowMajorA A{wt + kMmaRows * m * ld + kMmaDepth * s0, ld};
         const auto B = [&](int tiles) {
-          return PackedB<true>{cv.last_transpose_packed_split, cv.num_slots, q0 / kMmaDepth + s0, tiles * group};
+          return PackedB{cv.last_transpose_packed_split, cv.num_slots, q0 / kMmaDepth + s0, tiles * group};
         };
         if (nt == NT) {
           tile_gradient<NT>(half == 0, s1 - s0, A, B(NT), out, K);

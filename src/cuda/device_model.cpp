@@ -24,12 +24,10 @@ const V* DeviceModel<R>::upload(const std::vector<V>& values) {
 
 namespace {
 // A row-major rows x cols matrix as PackedB (rows a multiple of 8, cols of 16).
-template <bool split>
 std::vector<float> pack_b(const std::vector<float>& m, int rows, int cols) {
-  std::vector<float> packed(PackedB<split>::kParts * m.size());
+  std::vector<float> packed(PackedB::kParts * m.size());
   for (int k = 0; k < rows; ++k)
-    for (int n = 0; n < cols; ++n)
-      PackedB<split>::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
+    for (int n = 0; n < cols; ++n) PackedB::store(m[static_cast<size_t>(k) * cols + n], k, n, rows, packed.data());
   return packed;
 }
 }  // namespace
@@ -95,7 +93,7 @@ LinearView<R> DeviceModel<R>::linear(const std::vector<const Linear*>& variants,
             for (int v = 0; v < cols; ++v)
               w[static_cast<size_t>(u) * padded_cols + v] = weights[path[2] + static_cast<size_t>(u) * cols + v];
           path[3] = static_cast<int>(packed.size());
-          const std::vector<float> p = pack_b<true>(w, padded_rows, padded_cols);
+          const std::vector<float> p = pack_b(w, padded_rows, padded_cols);
           packed.insert(packed.end(), p.begin(), p.end());
         }
       }
@@ -125,8 +123,8 @@ MlpView<R> DeviceModel<R>::mlp(const Mlp& def, int layers) {
     view.weight[k] = upload(w);
     view.transpose[k] = upload(t);
     if constexpr (std::is_same_v<R, float>) {
-      if (rows % kMmaDepth == 0 && cols % 16 == 0) view.packed[k] = upload(pack_b<true>(w, rows, cols));
-      if (cols % kMmaDepth == 0 && rows % 16 == 0) view.packed_transpose[k] = upload(pack_b<true>(t, cols, rows));
+      if (rows % kMmaDepth == 0 && cols % 16 == 0) view.packed[k] = upload(pack_b(w, rows, cols));
+      if (cols % kMmaDepth == 0 && rows % 16 == 0) view.packed_transpose[k] = upload(pack_b(t, cols, rows));
     }
     if (k + 1 < layers) view.max_hidden = std::max(view.max_hidden, cols);
   }
@@ -223,8 +221,8 @@ ConvView<R> DeviceModel<R>::convolution(const Convolution& conv) {
   view.last_transpose = upload(t);
   if constexpr (std::is_same_v<R, float>) {
     if (K % 16 == 0) {
-      view.last_packed_split = upload(pack_b<true>(w, K, S));
-      view.last_transpose_packed_split = upload(pack_b<true>(t, S, K));
+      view.last_packed_split = upload(pack_b(w, K, S));
+      view.last_transpose_packed_split = upload(pack_b(t, S, K));
     }
   }
 

@@ -71,7 +71,7 @@ FLASHTP_DEVICE_ONLY void warp_rows_product(const float* G, int ld, int N, const 
       for (int x = 0; x < NT * 4; ++x) f[x] = factor(accumulator_row<NT>(lane, x), c0 + accumulator_col<NT>(lane, x));
       Accumulators<1, NT> c;
       zero_accumulators(c);
-      warp_mma<false>(N / kMmaDepth, RowMajorA{G, ld}, PackedB<true>{B, N, 0, c0 / kMmaCols}, c);
+      warp_mma<false>(N / kMmaDepth, RowMajorA{G, ld}, PackedB{B, N, 0, c0 / kMmaCols}, c);
       FLASHTP_UNROLL
       for (int x = 0; x < NT * 4; ++x)
         out(accumulator_row<NT>(lane, x), c0 + accumulator_col<NT>(lane, x), accumulator(c, x), f[x]);

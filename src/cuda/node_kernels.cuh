@@ -186,7 +186,7 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(kNodeThreads, 4) void linear_rows_tensor(Li
     const int mul_in = path[1];
     const int steps = (mul_in + kMmaDepth - 1) / kMmaDepth;
     warp_mma<true, Sums::rounded_per_step>(steps, LinearInput{in + path[0], x_stride, d, rows_here, mul_in},
-                                           PackedB<true>{L.packed + path[3], kMmaDepth * steps, 0, v0 / kMmaCols}, c);
+                                           PackedB{L.packed + path[3], kMmaDepth * steps, 0, v0 / kMmaCols}, c);
   }
   FLASHTP_UNROLL
   for (int x = 0; x < MT * NT * 4; ++x) {

@@ -52,7 +52,7 @@ FLASHTP_DEVICE_ONLY void team_dense(const Team& team, int rows, const T* in, int
         const int r0 = kMmaRows * (t % row_tiles), n0 = 16 * (t / row_tiles);
         Accumulators<1, 2> c;
         zero_accumulators(c);
-        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * ld, ld}, PackedB<true>{W_packed, K, 0, n0 / kMmaCols}, c);
+        warp_mma(K / kMmaDepth, RowMajorA{in + r0 * ld, ld}, PackedB{W_packed, K, 0, n0 / kMmaCols}, c);
         store_c(c, stage + r0 * row + n0, row);
         sync_warp();
         for (int idx = lane_id(); idx < kMmaRows * 16; idx += kWarpSize) {

@@ -20,7 +20,7 @@
 //     (16-row tile, k-step) the 32 lanes' heads (4 each), then their tails;
 //   PackedB: a weight matrix in global memory, per (pair of 8-column tiles,
 //     k-step) each lane's b[0], b[1] of both tiles as 4 consecutive floats,
-//     whole or already split (the 32 lanes' heads, then their tails).
+//     already split (the 32 lanes' heads, then their tails).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -66,8 +66,8 @@ FLASHTP_DEVICE Tf32Split tf32_split(float x) {
   return {hi, tf32_round(x - hi)};
 }
 
-// Fragments gathered element by element from any source with element(): A's
-// whole, or split as they are loaded; B's whole (PlainB splits them).
+// A's fragments gathered element by element from any source with element():
+// whole, or split as they are loaded.
 template <class Source>
 FLASHTP_DEVICE_ONLY float a_fragment_element(const Source& A, int tile, int step, int i) {
   const int l = lane_id();
@@ -86,38 +86,9 @@ FLASHTP_DEVICE_ONLY void gather_a(const Source& A, int tile, int step, float (&h
     hi[i] = s.hi, lo[i] = s.lo;
   }
 }
-template <int NT, class Source>
-FLASHTP_DEVICE_ONLY void gather_b(const Source& B, int step, float (&b)[NT][2]) {
-  const int l = lane_id();
-  FLASHTP_UNROLL
-  for (int t = 0; t < NT; ++t) {
-    FLASHTP_UNROLL
-    for (int i = 0; i < 2; ++i) b[t][i] = B.element(kMmaDepth * step + b_row(l, i), kMmaCols * t + b_col(l, i));
-  }
-}
-
-// B's fragments of a k-step as a source loads them (Loaded<NT>), then split
-// (split): a B of whole floats splits them after the load, so that a load
-// ahead holds one register per element.
-struct PlainB {
-  template <int NT>
-  using Loaded = float[1][NT][2];
-  template <int NT>
-  FLASHTP_DEVICE_ONLY static void split(const Loaded<NT>& b, float (&hi)[NT][2], float (&lo)[NT][2]) {
-    FLASHTP_UNROLL
-    for (int t = 0; t < NT; ++t) {
-      FLASHTP_UNROLL
-      for (int i = 0; i < 2; ++i) {
-        const Tf32Split x = tf32_split(b[0][t][i]);
-        hi[t][i] = x.hi, lo[t][i] = x.lo;
-      }
-    }
-  }
-};
-
 // Marks an A source in global memory whose fragments are gathered element by
 // element (gather_a): warp_mma loads them whole a k-step ahead and splits them
-// when they are used, as PlainB's.
+// when they are used.
 struct GatheredA {};
 template <class Source>
 inline constexpr bool gathered_a = std::is_base_of_v<GatheredA, Source>;
@@ -130,18 +101,6 @@ struct RowMajorA {
     gather_a(*this, tile, step, hi, lo);
   }
   FLASHTP_DEVICE_ONLY float element(int r, int k) const { return p[r * ld + k]; }
-};
-
-// B[k][n] at p[k * ld + n].
-struct RowMajorB : PlainB {
-  const float* p;
-  int ld;
-  FLASHTP_DEVICE RowMajorB(const float* p_, int ld_) : p(p_), ld(ld_) {}
-  template <int NT>
-  FLASHTP_DEVICE_ONLY void load(int step, Loaded<NT>& b) const {
-    gather_b(*this, step, b[0]);
-  }
-  FLASHTP_DEVICE_ONLY float element(int k, int n) const { return p[static_cast<size_t>(k) * ld + n]; }
 };
 
 // A rows x K matrix (rows a multiple of 16, K of 8), split and packed:
@@ -175,16 +134,15 @@ struct PackedA {
   }
 };
 
-// A rows x N matrix (rows a multiple of 8, N of 16) packed for B fragments,
-// whole or split: element (k, n) (its head, if split) at
-// ((n / 16) (rows / 8) + k / 8) P 128 + 4 lane + 2 ((n / 8) % 2) + element,
-// P = 1 or 2 parts, lane and element those of (k % 8, n % 8) in its tile, the
-// tail 128 further. A source reads the sub-matrix from k-step `step0` and
-// 8-column tile `tile0` on (an even tile when it reads pairs of tiles, NT
-// even). Split, a load takes twice the registers and no instructions after.
-template <bool split_parts>
+// A rows x N matrix (rows a multiple of 8, N of 16) split into TF32 heads and
+// tails and packed for B fragments: element (k, n)'s head at
+// ((n / 16) (rows / 8) + k / 8) 256 + 4 lane + 2 ((n / 8) % 2) + element,
+// lane and element those of (k % 8, n % 8) in its tile, its tail 128
+// further. A source reads the sub-matrix from k-step `step0` and 8-column
+// tile `tile0` on (an even tile when it reads pairs of tiles, NT even). A
+// load takes two registers an element and no instructions after.
 struct PackedB {
-  static constexpr int kParts = split_parts ? 2 : 1, kBlock = kParts * 4 * kWarpSize;
+  static constexpr int kParts = 2, kBlock = kParts * 4 * kWarpSize;
   template <int NT>
   using Loaded = float[kParts][NT][2];
   FLASHTP_DEVICE static int64_t offset(int k, int n, int rows) {
@@ -194,13 +152,9 @@ struct PackedB {
   }
   FLASHTP_DEVICE static void store(float x, int k, int n, int rows, float* p) {
     const int64_t at = offset(k, n, rows);
-    if constexpr (split_parts) {
-      const Tf32Split s = tf32_split(x);
-      p[at] = s.hi;
-      p[at + 4 * kWarpSize] = s.lo;
-    } else {
-      p[at] = x;
-    }
+    const Tf32Split s = tf32_split(x);
+    p[at] = s.hi;
+    p[at + 4 * kWarpSize] = s.lo;
   }
 
   const float* p;
@@ -232,19 +186,15 @@ struct PackedB {
   }
   template <int NT>
   FLASHTP_DEVICE_ONLY static void split(const Loaded<NT>& b, float (&hi)[NT][2], float (&lo)[NT][2]) {
-    if constexpr (split_parts) {
+    FLASHTP_UNROLL
+    for (int t = 0; t < NT; ++t) {
       FLASHTP_UNROLL
-      for (int t = 0; t < NT; ++t) {
-        FLASHTP_UNROLL
-        for (int i = 0; i < 2; ++i) hi[t][i] = b[0][t][i], lo[t][i] = b[1][t][i];
-      }
-    } else {
-      PlainB::split<NT>(b, hi, lo);
+      for (int i = 0; i < 2; ++i) hi[t][i] = b[0][t][i], lo[t][i] = b[1][t][i];
     }
   }
   FLASHTP_DEVICE_ONLY float element(int k, int n) const {
     const int64_t at = offset(kMmaDepth * step0 + k, kMmaCols * tile0 + n, rows);
-    return split_parts ? p[at] + p[at + 4 * kWarpSize] : p[at];
+    return p[at] + p[at + 4 * kWarpSize];
   }
 };
 

@@ -22,7 +22,7 @@ struct LinearView {
   const R* weight = nullptr;  // null where packed is set
   int variant_stride = 0;
   // float, one W for all rows (the tensor cores' linears): each path's W split
-  // and packed (PackedB<true>, zero-padded to whole k-steps and kLinearTile
+  // and packed (PackedB, zero-padded to whole k-steps and kLinearTile
   // columns) at its packed_offset; otherwise null
   const R* packed = nullptr;
   int tensor_items = 0;  // warps per tile of rows on the tensor cores: over segments, d x chunks of kLinearTile

@@ -53,13 +53,13 @@ TEST(TensorCores, SplitKeepsFloatAccuracy) {
   }
 }
 
-// A lane's B fragments of k-step `step` from a source, heads and tails as
-// warp_mma splits them (both on the TF32 grid).
-template <int NT, class Source>
-void b_fragments(const Source& B, int step, float (&hi)[NT][2], float (&lo)[NT][2]) {
-  typename Source::template Loaded<NT> loaded;
-  B.template load<NT>(step, loaded);
-  Source::template split<NT>(loaded, hi, lo);
+// A lane's B fragments of k-step `step`, heads and tails as warp_mma takes
+// them (both on the TF32 grid).
+template <int NT>
+void b_fragments(const PackedB& B, int step, float (&hi)[NT][2], float (&lo)[NT][2]) {
+  PackedB::Loaded<NT> loaded;
+  B.load<NT>(step, loaded);
+  PackedB::split<NT>(loaded, hi, lo);
   for (int t = 0; t < NT; ++t)
     for (int i = 0; i < 2; ++i) {
       EXPECT_EQ(tf32_round(hi[t][i]), hi[t][i]);
@@ -73,21 +73,18 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
   constexpr int M = 32, K = 16, N = 32;
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> A(M * K), B(K * N), packed_a(2 * M * K), whole_b(K * N), split_b(2 * K * N);
+  std::vector<float> A(M * K), B(K * N), packed_a(2 * M * K), packed_b(2 * K * N);
   for (auto& v : A) v = u(rng);
   for (auto& v : B) v = u(rng);
   for (int r = 0; r < M; ++r)
     for (int k = 0; k < K; ++k) PackedA::store(A[r * K + k], r, k, K, packed_a.data());
   for (int k = 0; k < K; ++k)
-    for (int n = 0; n < N; ++n) {
-      PackedB<false>::store(B[k * N + n], k, n, K, whole_b.data());
-      PackedB<true>::store(B[k * N + n], k, n, K, split_b.data());
-    }
+    for (int n = 0; n < N; ++n) PackedB::store(B[k * N + n], k, n, K, packed_b.data());
 
   // per lane: A fragments (head + tail) of tiles x steps, B fragments of steps x tiles
   std::vector<float> a_packed(kWarpSize * 2 * 2 * 4), a_rows(a_packed.size());
-  // per source, per lane: heads then tails of B fragments of steps x tiles
-  std::vector<float> b_whole(2 * kWarpSize * 2 * 4 * 2), b_split(b_whole.size()), b_rows(b_whole.size());
+  // per lane: heads then tails of B fragments of steps x tiles
+  std::vector<float> b_packed(2 * kWarpSize * 2 * 4 * 2);
   emulator::run(1, kWarpSize, 0, [&] {
     const int l = lane_id();
     for (int m = 0; m < 2; ++m)
@@ -107,12 +104,8 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
           }
       };
       float hi[4][2], lo[4][2];
-      b_fragments(PackedB<false>{whole_b.data(), K, 0, 0}, s, hi, lo);
-      keep(b_whole, hi, lo);
-      b_fragments(PackedB<true>{split_b.data(), K, 0, 0}, s, hi, lo);
-      keep(b_split, hi, lo);
-      b_fragments(RowMajorB{B.data(), N}, s, hi, lo);
-      keep(b_rows, hi, lo);
+      b_fragments(PackedB{packed_b.data(), K, 0, 0}, s, hi, lo);
+      keep(b_packed, hi, lo);
     }
   });
   for (int l = 0; l < kWarpSize; ++l) {
@@ -130,35 +123,32 @@ TEST(TensorCores, FragmentsHoldTheirEntries) {
           const float want = B[(8 * s + b_row(l, i)) * N + 8 * t + b_col(l, i)];
           const size_t at = ((l * 2 + s) * 4 + t) * 2 + i;
           const Tf32Split parts = tf32_split(want);
-          for (const auto* got : {&b_whole, &b_split, &b_rows}) {
-            EXPECT_EQ((*got)[at], parts.hi) << "lane " << l;
-            EXPECT_EQ((*got)[got->size() / 2 + at], parts.lo) << "lane " << l;
-          }
+          EXPECT_EQ(b_packed[at], parts.hi) << "lane " << l;
+          EXPECT_EQ(b_packed[b_packed.size() / 2 + at], parts.lo) << "lane " << l;
         }
   }
 }
 
-// PackedB, whole and split, from any k-step and 8-column tile: single tiles
-// (a share of 8 slots, loads of 2) and pairs (loads of 4) hold B's entries,
-// heads and tails (each entry needs both: its tail is exact in TF32).
-template <bool split>
-void packed_b_from_any_tile() {
+// PackedB from any k-step and 8-column tile: single tiles (a share of 8
+// slots, loads of 2) and pairs (loads of 4) hold B's entries, heads and tails
+// (each entry needs both: its tail is exact in TF32).
+TEST(TensorCores, PackedBFromAnyTile) {
   constexpr int K = 24, N = 64;
-  std::vector<float> B(K * N), packed(PackedB<split>::kParts * K * N);
+  std::vector<float> B(K * N), packed(PackedB::kParts * K * N);
   for (int i = 0; i < K * N; ++i) B[i] = 1.0f + std::ldexp(static_cast<float>(i), -20);
   for (int k = 0; k < K; ++k)
-    for (int n = 0; n < N; ++n) PackedB<split>::store(B[k * N + n], k, n, K, packed.data());
+    for (int n = 0; n < N; ++n) PackedB::store(B[k * N + n], k, n, K, packed.data());
   std::vector<float> one(kWarpSize * 8 * 2), two(kWarpSize * 4 * 2 * 2);
   emulator::run(1, kWarpSize, 0, [&] {
     const int l = lane_id();
     for (int tile = 0; tile < 8; ++tile) {
       float hi[1][2], lo[1][2];
-      b_fragments(PackedB<split>{packed.data(), K, 1, tile}, 1, hi, lo);  // k-step 2
+      b_fragments(PackedB{packed.data(), K, 1, tile}, 1, hi, lo);  // k-step 2
       for (int i = 0; i < 2; ++i) one[(l * 8 + tile) * 2 + i] = hi[0][i] + lo[0][i];
     }
     for (int pair = 0; pair < 4; ++pair) {
       float hi[2][2], lo[2][2];
-      b_fragments(PackedB<split>{packed.data(), K, 2, 2 * pair}, 0, hi, lo);  // k-step 2
+      b_fragments(PackedB{packed.data(), K, 2, 2 * pair}, 0, hi, lo);  // k-step 2
       for (int t = 0; t < 2; ++t)
         for (int i = 0; i < 2; ++i) two[((l * 4 + pair) * 2 + t) * 2 + i] = hi[t][i] + lo[t][i];
     }
@@ -171,11 +161,6 @@ void packed_b_from_any_tile() {
         EXPECT_EQ(two[((l * 4 + tile / 2) * 2 + tile % 2) * 2 + i], want) << "lane " << l << ", tile " << tile;
       }
 }
-TEST(TensorCores, PackedBFromAnyTile) {
-  packed_b_from_any_tile<false>();
-  packed_b_from_any_tile<true>();
-}
-
 // C through store_c and load_c: element i of lane l lands at (c_row, c_col).
 TEST(TensorCores, AccumulatorsLandWhereTheMapsSay) {
   constexpr int ld = 40;  // a row longer than the block, as the kernels' padded rows

@@ -37,8 +37,8 @@ void check_weight_gradient(int K, bool tensor_cores, int q0, int slots) {
     packed_t.resize(2 * W.size());
     for (int k = 0; k < K; ++k)
       for (int s = 0; s < S; ++s) {
-        PackedB<true>::store(W[k * S + s], k, s, K, packed.data());
-        PackedB<true>::store(WT[s * K + k], s, k, S, packed_t.data());
+        PackedB::store(W[k * S + s], k, s, K, packed.data());
+        PackedB::store(WT[s * K + k], s, k, S, packed_t.data());
       }
   }
   ConvView<float> cv;
