@@ -128,12 +128,13 @@ class Pipeline final : public Evaluation<T> {
            virial_.reserve(6 * size_t(N)));
     HostSpan span("download");  // waits for the kernels: timed alone only while profiling
     // into page-locked arrays kept from run to run: one DMA each, no fresh pages
-    const Output out{energy_host_.reserve(Lc), Lc, forces_host_.reserve(3 * size_t(N)),
-                     virial_host_.reserve(6 * size_t(N))};
-    energy_.download(energy_host_.data(), Lc);
-    forces_.download(forces_host_.data(), 3 * size_t(N));
-    virial_.download(virial_host_.data(), 6 * size_t(N));
-    return out;
+    T* energy = energy_host_.reserve(Lc);
+    T* forces = forces_host_.reserve(3 * size_t(N));
+    T* virial = virial_host_.reserve(6 * size_t(N));
+    energy_.download(energy, Lc);
+    forces_.download(forces, 3 * size_t(N));
+    virial_.download(virial, 6 * size_t(N));
+    return {energy, Lc, forces, virial};
   }
 
  private:
