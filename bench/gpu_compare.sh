@@ -9,6 +9,9 @@
 #
 #   bench/gpu_compare.sh [--rounds N] BASE CHANGE [CHANGE ...]      (N: 2)
 #
+# A tree may also be a pack of gpu_prebuild.sh (NAME.tar.xz, built elsewhere for this
+# GPU): unpacked to OUT/packs/NAME/build-compare and not built.
+#
 # Environment: FLASHTP_REFERENCE_DIR (default ../shared/reference), OUT (logs, default
 # gpu-compare-logs), CMAKE_PREFIX_PATH for dependencies not installed.
 set -euo pipefail
@@ -17,16 +20,26 @@ if [ "${1:-}" = --rounds ]; then
   rounds=$2
   shift 2
 fi
-[ $# -ge 2 ] || { sed -n 2,12p "$0" >&2; exit 2; }
-trees=()
-for dir in "$@"; do trees+=("$(cd "$dir" && pwd)"); done
+[ $# -ge 2 ] || { sed -n 2,15p "$0" >&2; exit 2; }
+out="$(realpath -m "${OUT:-$(dirname "$0")/../gpu-compare-logs}")"
+mkdir -p "$out"
+trees=() packed=()
+for tree in "$@"; do
+  if [[ $tree == *.tar.xz ]]; then
+    dir="$out/packs/$(basename "$tree" .tar.xz)"
+    mkdir -p "$dir/build-compare"
+    tar -xJf "$tree" -C "$dir/build-compare"
+    trees+=("$dir") packed+=(1)
+  else
+    trees+=("$(cd "$tree" && pwd)") packed+=("")
+  fi
+done
 cd "$(dirname "$0")/.."
 ref="${FLASHTP_REFERENCE_DIR:-$(cd .. && pwd)/shared/reference}"
-out="${OUT:-gpu-compare-logs}"
-mkdir -p "$out"
 jobs=$(($(nproc) / ${#trees[@]} > 0 ? $(nproc) / ${#trees[@]} : 1))
 name() { echo "$1_$(basename "${trees[$1]}")"; }
 for i in "${!trees[@]}"; do
+  [ -z "${packed[$i]}" ] || continue
   dir=${trees[$i]}
   (cmake -S "$dir" -B "$dir/build-compare" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DFLASHTP_CUDA=ON \
     -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS=OFF -DFLASHTP_LAMMPS=OFF >"$out/configure_$(name "$i").log" &&
