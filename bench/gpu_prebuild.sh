@@ -6,12 +6,13 @@
 # OUTDIR/NAME-tests.tar.xz. A GPU machine then spends its time measuring, not compiling:
 # `bench/gpu_compare.sh OUTDIR/base.tar.xz OUTDIR/change.tar.xz` compares the packs as it
 # does trees it builds, and a test pack unpacked runs as `flashtp_gpu_tests` with
-# FLASHTP_REFERENCE_DIR set.
+# FLASHTP_REFERENCE_DIR and FLASHTP_TEST_DATA_DIR (a checkout's tests/data) set.
 #
 #   bench/gpu_prebuild.sh [--tests] [--arch 90] OUTDIR TREE [TREE ...]
 #
-# Environment: CMAKE_PREFIX_PATH for dependencies not installed; BUILD (the build folders'
-# parent, default a temporary one, removed after).
+# Environment: FLASHTP_REFERENCE_DIR (default ../shared/reference: the test build lists
+# the reference cases), CMAKE_PREFIX_PATH for dependencies not installed; BUILD (the
+# build folders' parent, default a temporary one, removed after).
 set -euo pipefail
 tests= arch=90
 while [ $# -gt 0 ]; do
@@ -21,7 +22,8 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-[ $# -ge 2 ] || { sed -n 2,14p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,15p "$0" >&2; exit 2; }
+ref="$(realpath -m "${FLASHTP_REFERENCE_DIR:-$(dirname "$0")/../../shared/reference}")"
 packs="$(realpath -m "$1")"
 shift
 mkdir -p "$packs"
@@ -33,7 +35,7 @@ for tree in "$@"; do
   targets=(flashtp_cli flashtp_bench_cuda)
   [ -z "$tests" ] || targets+=(flashtp_gpu_tests)
   cmake -S "$src" -B "$b" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch-real" -DFLASHTP_CUDA=ON \
-    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS="${tests:-OFF}" -DFLASHTP_LAMMPS=OFF >"$b.configure.log" 2>&1 ||
+    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS="${tests:-OFF}" -DFLASHTP_LAMMPS=OFF -DFLASHTP_REFERENCE_DIR="$ref" >"$b.configure.log" 2>&1 ||
     { echo "$name: configure failed, $b.configure.log" >&2; exit 1; }
   cmake --build "$b" -j"$(nproc)" --target "${targets[@]}" >"$b.build.log" 2>&1 ||
     { tail -20 "$b.build.log" >&2; echo "$name: build failed, $b.build.log" >&2; exit 1; }

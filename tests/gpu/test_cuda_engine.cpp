@@ -206,7 +206,7 @@ TEST(CudaUnnormalisedHarmonics, UpstreamExampleMatchesUpstreamFloat32) {
 
 TEST(CudaUnnormalisedHarmonics, LegacyCheckpointsMatchOldSevenNetFloat64) {
   REQUIRE_DEVICE();
-  const std::string dir = std::string(FLASHTP_TEST_DATA_DIR) + "/legacy/";
+  const std::string dir = test_data_dir() + "/legacy/";
   const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
   int unnormalised = 0;
   for (const auto& [name, entry] : refs["models"].items()) {
@@ -232,7 +232,7 @@ TEST(CudaUnnormalisedHarmonics, LegacyCheckpointsMatchOldSevenNetFloat64) {
 // MLP, XPLOR, biases, per-species self-connection) against upstream float64.
 TEST(CudaVariantModels, MatchUpstreamFloat64) {
   REQUIRE_DEVICE();
-  const std::string dir = std::string(FLASHTP_TEST_DATA_DIR) + "/variants/";
+  const std::string dir = test_data_dir() + "/variants/";
   const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
   int checked = 0;
   for (const auto& [name, cases] : refs["cases"].items()) {

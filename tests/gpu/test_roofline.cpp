@@ -25,6 +25,7 @@ namespace {
 using test::graph_of;
 using test::model_named;
 using test::reference_cases;
+using test::test_data_dir;
 
 // The kernels one evaluation of `model` on `graph` launches, against the
 // roofline's, in both precisions; the float64 evaluation's profile.
@@ -68,7 +69,7 @@ TEST(Roofline, NamesEveryKernelAnEvaluationLaunches) {
   EXPECT_GT(batches.at("edge_forces").launches, static_cast<int>(tiny.layers.size()));
   unsetenv("FLASHTP_CUDA_EDGE_BATCH");
 
-  const std::string dir = std::string(FLASHTP_TEST_DATA_DIR) + "/variants/";
+  const std::string dir = test_data_dir() + "/variants/";
   const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
   int variants = 0;
   for (const auto& [name, cases] : refs["cases"].items()) {
