@@ -21,7 +21,7 @@ if [ "${1:-}" = --rounds ]; then
   shift 2
 fi
 [ $# -ge 2 ] || { sed -n 2,15p "$0" >&2; exit 2; }
-out="$(realpath -m "${OUT:-$(dirname "$0")/../gpu-compare-logs}")"
+out="$(cd "$(dirname "$0")/.." && realpath -m "${OUT:-gpu-compare-logs}")"  # OUT relative: to the repository
 mkdir -p "$out"
 trees=() packed=()
 for tree in "$@"; do

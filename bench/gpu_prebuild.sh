@@ -14,10 +14,10 @@
 # the reference cases), CMAKE_PREFIX_PATH for dependencies not installed; BUILD (the
 # build folders' parent, default a temporary one, removed after).
 set -euo pipefail
-tests= arch=90
+tests=OFF arch=90
 while [ $# -gt 0 ]; do
   case $1 in
-    --tests) tests=1; shift ;;
+    --tests) tests=ON; shift ;;
     --arch) arch=$2; shift 2 ;;
     *) break ;;
   esac
@@ -33,15 +33,16 @@ for tree in "$@"; do
   src="$(cd "$tree" && pwd)" name="$(basename "$tree")"
   b="$build/$name"
   targets=(flashtp_cli flashtp_bench_cuda)
-  [ -z "$tests" ] || targets+=(flashtp_gpu_tests)
+  [ $tests = OFF ] || targets+=(flashtp_gpu_tests)
   cmake -S "$src" -B "$b" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch-real" -DFLASHTP_CUDA=ON \
-    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS="${tests:-OFF}" -DFLASHTP_LAMMPS=OFF -DFLASHTP_REFERENCE_DIR="$ref" >"$b.configure.log" 2>&1 ||
+    -DFLASHTP_TORCH=OFF -DFLASHTP_TESTS=$tests -DFLASHTP_LAMMPS=OFF -DFLASHTP_REFERENCE_DIR="$ref" \
+    >"$b.configure.log" 2>&1 ||
     { echo "$name: configure failed, $b.configure.log" >&2; exit 1; }
   cmake --build "$b" -j"$(nproc)" --target "${targets[@]}" >"$b.build.log" 2>&1 ||
     { tail -20 "$b.build.log" >&2; echo "$name: build failed, $b.build.log" >&2; exit 1; }
   strip "$b/flashtp" "$b/bench/flashtp_bench_cuda"
   tar -c -C "$b" flashtp bench/flashtp_bench_cuda | xz -9e >"$packs/$name.tar.xz"
-  if [ -n "$tests" ]; then
+  if [ $tests = ON ]; then
     strip "$b/tests/gpu/flashtp_gpu_tests"
     tar -c -C "$b/tests/gpu" flashtp_gpu_tests | xz -9e >"$packs/$name-tests.tar.xz"
   fi

@@ -22,16 +22,15 @@
 
 namespace flashtp::test {
 
-inline std::string reference_dir() {
-  const char* env = std::getenv("FLASHTP_REFERENCE_DIR");
-  return env && *env ? env : FLASHTP_DEFAULT_REFERENCE_DIR;
+// The environment's `variable` where set and not empty, else `fallback`.
+inline std::string environment_or(const char* variable, const char* fallback) {
+  const char* env = std::getenv(variable);
+  return env && *env ? env : fallback;
 }
+inline std::string reference_dir() { return environment_or("FLASHTP_REFERENCE_DIR", FLASHTP_DEFAULT_REFERENCE_DIR); }
 // tests/data of the sources the tests were built from, or the environment's
 // (a test binary run away from its sources: bench/gpu_prebuild.sh)
-inline std::string test_data_dir() {
-  const char* env = std::getenv("FLASHTP_TEST_DATA_DIR");
-  return env && *env ? env : FLASHTP_TEST_DATA_DIR;
-}
+inline std::string test_data_dir() { return environment_or("FLASHTP_TEST_DATA_DIR", FLASHTP_TEST_DATA_DIR); }
 
 inline const nlohmann::json& reference_cases() {
   static const nlohmann::json refs = [] {

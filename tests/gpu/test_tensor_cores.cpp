@@ -161,6 +161,7 @@ TEST(TensorCores, PackedBFromAnyTile) {
         EXPECT_EQ(two[((l * 4 + tile / 2) * 2 + tile % 2) * 2 + i], want) << "lane " << l << ", tile " << tile;
       }
 }
+
 // C through store_c and load_c: element i of lane l lands at (c_row, c_col).
 TEST(TensorCores, AccumulatorsLandWhereTheMapsSay) {
   constexpr int ld = 40;  // a row longer than the block, as the kernels' padded rows
