@@ -57,12 +57,36 @@ struct EdgeIndex {
   }
 };
 
+// The forward's tasks of a chunk, handed to the warps as they come free, in
+// task order: each warp starts with task warp_id(), then takes the next one
+// left (`next`, a counter; `taken`, each warp's claim read by its lanes).
+// Which warp computes a task changes none of the task's sums, so the results
+// do not depend on the timing.
+struct TaskQueue {
+  int *next, *taken;
+  FLASHTP_DEVICE static constexpr int ints(int warps) { return 1 + warps; }
+  FLASHTP_DEVICE static TaskQueue at(int* p) { return {p, p + 1}; }
+  // Before the chunk's first task, ahead of a block barrier.
+  FLASHTP_DEVICE_ONLY void reset(int warps) const {
+    if (threadIdx.x == 0) *next = warps;
+  }
+  // The warp's next task (every lane calls it).
+  FLASHTP_DEVICE_ONLY int take() const {
+    if (lane_id() == 0) taken[warp_id()] = fetch_add(next, 1);
+    sync_warp();
+    const int t = taken[warp_id()];
+    sync_warp();
+    return t;
+  }
+};
+
 // Shared memory of the fused kernels, in elements of T (then the chunk's
-// EdgeIndex arrays), each array 32-byte aligned for vector loads. The last
-// hidden activations a[e][k] are aT[k][e], or PackedA (heads and tails) for
-// the tensor cores.
+// EdgeIndex arrays and, in the forward, its TaskQueue), each array 32-byte
+// aligned for vector loads. The last hidden activations a[e][k] are aT[k][e],
+// or PackedA (heads and tails) for the tensor cores.
 struct ConvShared {
   int emb, Y, ping, pong, aT, wt, gY, total;
+  int ints;  // after the T: EdgeIndex's, and the forward's TaskQueue
   int row;  // stride of an edge's row of per-slot weights wt[e][slot] (padded against bank conflicts)
   FLASHTP_DEVICE ConvShared(int EC, int threads, int num_basis, int sh_size, int width, int K, bool backward,
                             bool tensor_cores) {
@@ -84,10 +108,11 @@ struct ConvShared {
     wt = backward ? take(EC * row) : ping;
     gY = take(backward ? threads / kWarpSize * sh_size * EC : 0);
     total = at;
+    ints = EdgeIndex::ints(EC) + (backward ? 0 : TaskQueue::ints(threads / kWarpSize));
   }
   template <class T>
-  size_t bytes(int EC) const {
-    return static_cast<size_t>(total) * sizeof(T) + static_cast<size_t>(EdgeIndex::ints(EC)) * sizeof(int);
+  size_t bytes() const {
+    return static_cast<size_t>(total) * sizeof(T) + static_cast<size_t>(ints) * sizeof(int);
   }
 };
 
@@ -487,19 +512,22 @@ FLASHTP_KERNEL FLASHTP_LAUNCH_BOUNDS(THREADS, 2) void convolution_forward(
   const ConvShared L(EC, THREADS, em.num_basis, ns, width, cv.K, false, tensor_core_gemms<T>(cv));
   T* sm = reinterpret_cast<T*>(shared_memory());
   const EdgeIndex edges = EdgeIndex::at<EC>(sm + L.total);
+  const TaskQueue queue = TaskQueue::at(reinterpret_cast<int*>(sm + L.total) + EdgeIndex::ints(EC));
   const int64_t begin = tiles[blockIdx.x], end = tiles[blockIdx.x + 1];
+  constexpr int WARPS = THREADS / kWarpSize;
 
   for (int64_t c0 = begin; c0 < end; c0 += EC) {
     const int n = static_cast<int>(end - c0 < EC ? end - c0 : EC);
+    queue.reset(WARPS);
     chunk_geometry<T, R, EC>(em, vec, center, neighbor, c0, nullptr, n, false, sm + L.emb, sm + L.Y, edges);
     chunk_radial<T, R, EC>(cv, sm + L.emb, NoPre{}, sm + L.ping, sm + L.pong, WeightOperand<T, R, EC>{cv, sm + L.aT});
 
-    // warp w takes tasks w, w + WARPS, ..., their weights in its own 32 columns
-    // of wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
+    // a warp's tasks from the queue, their weights in its own 32 columns of
+    // wt, computed NT tiles of 8 slots at a time (at most 8 tiles of C a lane)
     constexpr int MT = EC < kMmaRows ? 1 : EC / kMmaRows, NT = 8 / MT < 4 ? 8 / MT : 4;
     static_assert(kTaskSlots == 4 * kMmaCols, "a task is 4 tiles of 8 slots");
     T* wt = sm + L.wt + warp_id() * kTaskSlots;
-    for (int t = warp_id(); t < cv.num_slots / kTaskSlots; t += THREADS / kWarpSize) {
+    for (int t = warp_id(); t < cv.num_slots / kTaskSlots; t = queue.take()) {
       const int* task = cv.tasks + t * kTaskFields;
       for (int c = 0; c < kTaskSlots; c += kMmaCols * NT)
         warp_slot_weights<T, R, EC, true, NT>(cv, sm + L.aT, t * kTaskSlots + c, wt + c, L.row);

@@ -54,6 +54,7 @@ inline int popcount(unsigned m) { return __builtin_popcount(m); }
 inline float shuffle_xor(float v, int mask) { return static_cast<float>(emulator::exchange_xor(v, mask)); }
 inline double shuffle_xor(double v, int mask) { return emulator::exchange_xor(v, mask); }
 inline void prefetch(const void*) {}
+inline int fetch_add(int* counter, int add) { return __atomic_fetch_add(counter, add, __ATOMIC_SEQ_CST); }
 
 }  // namespace flashtp::cuda
 

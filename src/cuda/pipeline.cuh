@@ -142,7 +142,7 @@ class Pipeline final : public Evaluation<T> {
     const int edges = backward ? EC : EC_FORWARD;
     const ConvShared s(edges, THREADS, dm_.embedding.num_basis, dm_.embedding.sh_size(), hidden_buffer_width(cv),
                        cv.K, backward, tensor_core_gemms<T>(cv));
-    return s.bytes<T>(edges);
+    return s.bytes<T>();
   }
   size_t density_bytes() const {  // density.cuh's kernels take chunks of EC_FORWARD edges
     const ConvView<R>& cv = dm_.layers.front().conv;

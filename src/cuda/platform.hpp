@@ -35,6 +35,8 @@ __device__ __forceinline__ double shuffle_xor(double v, int mask) { return __shf
 // Asks for the cache line holding p in L1 (and L2), and goes on: a load of
 // it later waits less. No register holds the line.
 __device__ __forceinline__ void prefetch(const void* p) { asm volatile("prefetch.global.L1 [%0];" ::"l"(p)); }
+// *counter += add, atomically; returns the value before.
+__device__ __forceinline__ int fetch_add(int* counter, int add) { return atomicAdd(counter, add); }
 
 }  // namespace flashtp::cuda
 

@@ -388,6 +388,24 @@ TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
   expect_environment_refused("FLASHTP_CUDA_EDGE_BATCH", "lots", model);
 }
 
+// The forward hands a chunk's tasks to the warps as they come free
+// (TaskQueue): with more tasks than warps (l3_parity_bias_linear) the results
+// are the same byte for byte however the warps' timing falls (on the
+// emulator, host threads; on a GPU, the scheduler).
+TEST(CudaForwardQueue, SameBytesRunToRun) {
+  REQUIRE_DEVICE();
+  const auto model = flashtp::load_model(test_data_dir() + "/variants/l3_parity_bias_linear.pth");
+  const Graph g = graph_of(model, reference_cases()["structures"]["tiny_triclinic"]);
+  const auto first = flashtp::make_cuda_engine(model, Precision::float32)->compute(g);
+  for (int run = 0; run < 3; ++run) {
+    const auto again = flashtp::make_cuda_engine(model, Precision::float32)->compute(g);
+    EXPECT_EQ(std::memcmp(&again.energy, &first.energy, sizeof(double)), 0);
+    ASSERT_EQ(again.atomic_energy, first.atomic_energy);
+    ASSERT_EQ(again.forces.size(), first.forces.size());
+    EXPECT_EQ(std::memcmp(again.forces.data(), first.forces.data(), again.forces.size() * sizeof(Vec3)), 0);
+  }
+}
+
 // dF/d(eps) of F(r + eps d) from the dual-number pipeline against central
 // differences of the float64 forces, edge vectors moved as r_j - r_i moves.
 class CudaHessian : public ::testing::TestWithParam<CaseId> {};
