@@ -6,11 +6,13 @@
 
 namespace flashtp::cuda {
 
+// SiLU (the radial MLPs of SevenNet's models) is tested before the switch,
+// whose jump table is an indirect branch per element.
 template <class T>
 FLASHTP_DEVICE T activate(ActivationKind kind, T x) {
   using R = real_t<T>;
+  if (kind == ActivationKind::silu) return x / (R(1) + math::exp(-x));
   switch (kind) {
-    case ActivationKind::silu: return x / (R(1) + math::exp(-x));
     case ActivationKind::tanh: return math::tanh(x);
     case ActivationKind::abs: return value(x) < R(0) ? -x : x;
     case ActivationKind::ssp:
@@ -25,11 +27,11 @@ FLASHTP_DEVICE T activate(ActivationKind kind, T x) {
 template <class T>
 FLASHTP_DEVICE T activate_derivative(ActivationKind kind, T x) {
   using R = real_t<T>;
+  if (kind == ActivationKind::silu) {
+    const T s = R(1) / (R(1) + math::exp(-x));
+    return s * (R(1) + x * (R(1) - s));
+  }
   switch (kind) {
-    case ActivationKind::silu: {
-      const T s = R(1) / (R(1) + math::exp(-x));
-      return s * (R(1) + x * (R(1) - s));
-    }
     case ActivationKind::tanh: {
       const T t = math::tanh(x);
       return R(1) - t * t;
