@@ -24,15 +24,29 @@ void validate(const Graph& g, int num_species, bool have_ghost_exchange) {
     if (j < 0 || j >= g.num_nodes) throw Error("graph: neighbour index out of range");
 }
 
-// Cut [start[0], start.back()) at atom boundaries into pieces of about `target`.
-void tiles_of(const std::vector<int64_t>& start, int64_t target, std::vector<int64_t>& tiles) {
-  batches_of(start, target, tiles);
-  for (auto& t : tiles) t = start[t];
+// Cut [start[0], start.back()) at atom boundaries into tiles of at most
+// max_edges edges (an atom with more alone), each ending where its last chunk
+// of `chunk` edges is fullest, the longer tile on a tie: a chunk costs a
+// kernel the same full or not. Atoms without edges join a neighbouring tile.
+void tiles_of(const std::vector<int64_t>& start, int64_t max_edges, int chunk, std::vector<int64_t>& tiles) {
+  const int64_t atoms = static_cast<int64_t>(start.size()) - 1;
+  tiles.assign(1, start[0]);
+  for (int64_t a = 0; a < atoms;) {
+    int64_t end = a + 1;
+    double best = -1.0;
+    for (int64_t b = a + 1; b <= atoms && (b == a + 1 || start[b] - start[a] <= max_edges); ++b) {
+      const int64_t n = start[b] - start[a], chunks = (n + chunk - 1) / chunk;
+      const double fill = n == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(chunks * chunk);
+      if (fill >= best) best = fill, end = b;
+    }
+    if (start[end] > tiles.back()) tiles.push_back(start[end]);  // (not when only atoms without edges were left)
+    a = end;
+  }
 }
 
 }  // namespace
 
-void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out) {
+void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, const TileShape& shape, GraphLayout& out) {
   validate(g, num_species, have_ghost_exchange);
   // A counting sort by sender, stable, on OpenMP threads (an MD step lays out
   // a new graph): thread t counts, then places, the edges of its own run of
@@ -70,8 +84,8 @@ void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int
   }
   std::copy_backward(start.begin(), start.end() - 1, start.end());
   start[0] = 0;
-  tiles_of(g.centre_start, tile_edges, out.centre_tiles);
-  tiles_of(start, tile_edges, out.sender_tiles);
+  tiles_of(g.centre_start, shape.edges, shape.centre_chunk, out.centre_tiles);
+  tiles_of(start, shape.edges, shape.sender_chunk, out.sender_tiles);
 }
 
 void batches_of(const std::vector<int64_t>& start, int64_t max_edges, std::vector<int64_t>& batches) {

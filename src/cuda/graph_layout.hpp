@@ -16,11 +16,19 @@ struct GraphLayout {
   std::vector<int64_t> sender_tiles;  // offsets into sender_edges
 };
 
+// The tiles' shape: at most `edges` edges a tile (an atom with more is a tile
+// alone), which its kernel takes in chunks of a fixed number of edges, the
+// forward's over centre tiles and the backward's over sender tiles.
+struct TileShape {
+  int64_t edges;
+  int centre_chunk, sender_chunk;
+};
+
 // Throws flashtp::Error on a graph the engine cannot take (the CPU engine's
 // checks of its topology; the edge vectors are checked where they are
-// converted, edge_vectors). Tiles hold whole atoms and about tile_edges edges
-// each. Fills `out` in place, reusing its buffers (a new layout every MD step).
-void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, int64_t tile_edges, GraphLayout& out);
+// converted, edge_vectors). Tiles hold whole atoms. Fills `out` in place,
+// reusing its buffers (a new layout every MD step).
+void layout_graph(const Graph& g, int num_species, bool have_ghost_exchange, const TileShape& shape, GraphLayout& out);
 
 // Items given by edge offsets (atoms, or GraphLayout's tiles) grouped into
 // batches of whole items, each of at most max_edges edges unless one item

@@ -39,7 +39,7 @@ template <> struct KernelShape<Dual<double>> {
   static constexpr int forward_edges = 8, edges = 8, threads = 128, radial_threads = 32;
 };
 
-constexpr int kTileChunks = 8;  // a block's tile of atoms holds about this many chunks
+constexpr int kTileChunks = 8;  // a block's tile of atoms holds at most this many backward chunks of edges
 
 // The first layer goes through density.cuh when the graph has at most this
 // many species (FLASHTP_CUDA_DENSITY_SPECIES in the environment sets it; 0
@@ -169,7 +169,9 @@ class Pipeline final : public Evaluation<T> {
       if (static_cast<uint64_t>(g.num_nodes) * static_cast<uint64_t>(widest_row_) >= (uint64_t{1} << 32))
         throw Error("CUDA engine: " + std::to_string(g.num_nodes) + " atoms (ghosts included) x " +
                     std::to_string(widest_row_) + " features exceed 2^32 numbers in one array; use more MPI ranks");
-      layout_graph(g, num_species_, have_ghost_exchange, kTileChunks * EC, layout_);
+      // the forward's tiles end where its last chunk is fullest; the backward's
+      // are the longest (chunks of 1): fuller there, they were more and no faster
+      layout_graph(g, num_species_, have_ghost_exchange, {kTileChunks * EC, EC_FORWARD, 1}, layout_);
       plan_density(g.species);
       nodes_ = g.num_nodes;
       local_ = g.num_local;

@@ -1,6 +1,6 @@
 // layout_graph (src/cuda/graph_layout.cpp): the edges grouped by sender, each
 // sender's in edge order, whatever the number of OpenMP threads; the tiles
-// cut at atom boundaries.
+// cut at atom boundaries where the last chunk of each is fullest.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -44,7 +44,7 @@ TEST(GraphLayout, EdgesGroupedBySenderInEdgeOrderOnAnyThreads) {
   for (const int T : {1, 2, 3, 8}) {
     omp_set_num_threads(T);
     GraphLayout layout;
-    layout_graph(g, 1, true, 256, layout);
+    layout_graph(g, 1, true, {256, 64, 32}, layout);
     ASSERT_EQ(layout.sender_start.size(), static_cast<size_t>(g.num_nodes + 1));
     ASSERT_EQ(layout.sender_edges.size(), static_cast<size_t>(g.num_edges()));
     for (int j = 0; j < g.num_nodes; ++j) {
@@ -66,12 +66,53 @@ TEST(GraphLayout, EdgesGroupedBySenderInEdgeOrderOnAnyThreads) {
   omp_set_num_threads(threads);
 }
 
+// A chain of centres with the given numbers of edges (no ghosts).
+Graph chain(const std::vector<int>& degrees) {
+  Graph g;
+  g.num_local = g.num_nodes = static_cast<int>(degrees.size());
+  g.species.assign(g.num_nodes, 0);
+  g.centre_start.push_back(0);
+  for (int i = 0; i < g.num_nodes; ++i) {
+    for (int k = 0; k < degrees[i]; ++k) {
+      g.center.push_back(i);
+      g.neighbor.push_back((i + 1) % g.num_nodes);
+      g.vec.push_back({1.0, 0.0, 0.0});
+    }
+    g.centre_start.push_back(g.num_edges());
+  }
+  return g;
+}
+
+// Tiles end where their last chunk is fullest, each tiling by its own chunk:
+// centres of 16 | 20, 30 | 100 | 0, 0, 5, 0 edges within 64 in chunks of 16
+// (16 fills one; 16 + 20 would fill 36 of 48), the senders of 0, 16, 20 | 30 |
+// 100 | 0, 0, 5 edges (sender i + 1 takes centre i's) in chunks of 32 (36 of 64
+// beats 16 of 32). An atom over the limit is a tile alone; atoms without edges
+// join a neighbouring tile.
+TEST(GraphLayout, TilesEndWhereTheLastChunkIsFullest) {
+  GraphLayout layout;
+  layout_graph(chain({16, 20, 30, 100, 0, 0, 5, 0}), 1, false, {64, 16, 32}, layout);
+  EXPECT_EQ(layout.centre_tiles, (std::vector<int64_t>{0, 16, 66, 166, 171}));
+  EXPECT_EQ(layout.sender_tiles, (std::vector<int64_t>{0, 36, 66, 166, 171}));
+  // on a random graph, no cut within the limit fills a tile's last chunk more
+  const Graph g = random_graph(3000, 700, 13);
+  layout_graph(g, 1, true, {256, 64, 32}, layout);
+  const auto& start = g.centre_start;
+  const auto fill = [](int64_t n) { return n == 0 ? 0.0 : double(n) / double((n + 63) / 64 * 64); };
+  for (size_t t = 0; t + 1 < layout.centre_tiles.size(); ++t) {
+    const int64_t first = layout.centre_tiles[t], n = layout.centre_tiles[t + 1] - first;
+    EXPECT_TRUE(n <= 256 || *std::upper_bound(start.begin(), start.end(), first) - first == n) << "tile " << t;
+    for (auto b = std::upper_bound(start.begin(), start.end(), first); b != start.end() && *b - first <= 256; ++b)
+      EXPECT_LE(fill(*b - first), fill(n)) << "tile " << t << " of " << n << " edges could end at " << *b;
+  }
+}
+
 // Batches of whole tiles: from the first to the last, each within the limit
 // unless it is one tile, and no batch could have taken its next tile.
 TEST(GraphLayout, BatchesOfWholeTilesWithinTheLimit) {
   const Graph g = random_graph(3000, 700, 9);
   GraphLayout layout;
-  layout_graph(g, 1, true, 256, layout);
+  layout_graph(g, 1, true, {256, 64, 32}, layout);
   const auto& tiles = layout.sender_tiles;
   for (const int64_t limit : {int64_t{1}, int64_t{300}, int64_t{1000}, g.num_edges()}) {
     std::vector<int64_t> batches;
