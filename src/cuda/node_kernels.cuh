@@ -294,10 +294,11 @@ size_t readout_mlp_shared_bytes(const MlpView<R>& mlp, size_t scalar_bytes) {
 
 // F_n = sum over edges centred on n of dE/dr_e - sum over edges sent by n;
 // atomic virial -1/2 sum r_e (x) dE/dr_e over both, Voigt xx yy zz xy xz yz.
+// n's sent edges: sender_edges from sender_start[r], r its rank (GraphLayout).
 template <class T>
-FLASHTP_KERNEL void forces_and_virial(int nodes, int local, const int64_t* centre_start, const int64_t* sender_start,
-                                      const int64_t* sender_edges, const T* vec, const T* grad_vec, T* forces,
-                                      T* virial) {
+FLASHTP_KERNEL void forces_and_virial(int nodes, int local, const int64_t* centre_start, const int* sender_rank,
+                                      const int64_t* sender_start, const int64_t* sender_edges, const T* vec,
+                                      const T* grad_vec, T* forces, T* virial) {
   const int64_t n = global_thread();
   if (n >= nodes) return;
   T f[3] = {T(0), T(0), T(0)}, w[6] = {T(0), T(0), T(0), T(0), T(0), T(0)};
@@ -315,7 +316,8 @@ FLASHTP_KERNEL void forces_and_virial(int nodes, int local, const int64_t* centr
   };
   if (n < local)
     for (int64_t e = centre_start[n]; e < centre_start[n + 1]; ++e) add(e, 1);
-  for (int64_t s = sender_start[n]; s < sender_start[n + 1]; ++s) add(sender_edges[s], -1);
+  const int r = sender_rank[n];
+  for (int64_t s = sender_start[r]; s < sender_start[r + 1]; ++s) add(sender_edges[s], -1);
   for (int a = 0; a < 3; ++a) forces[3 * n + a] = f[a];
   for (int k = 0; k < 6; ++k) virial[6 * n + k] = w[k];
 }

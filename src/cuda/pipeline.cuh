@@ -39,7 +39,10 @@ template <> struct KernelShape<Dual<double>> {
   static constexpr int forward_edges = 8, edges = 8, threads = 128, radial_threads = 32;
 };
 
-constexpr int kTileChunks = 8;  // a block's tile of atoms holds at most this many backward chunks of edges
+// A block's tile of centre atoms holds at most this many edges; a tile of
+// senders about kSenderTileEdges (FLASHTP_CUDA_SENDER_TILE_EDGES in the
+// environment sets it): graph_layout.hpp.
+constexpr int64_t kCentreTileEdges = 256, kSenderTileEdges = 1024;
 
 // The first layer goes through density.cuh when the graph has at most this
 // many species (FLASHTP_CUDA_DENSITY_SPECIES in the environment sets it; 0
@@ -111,6 +114,11 @@ class Pipeline final : public Evaluation<T> {
     density_species_ = environment_count("FLASHTP_CUDA_DENSITY_SPECIES", kDensityMaxSpecies, 0, "a number of species");
     if (!dm_.has_density() || density_bytes() > shared_memory_limit()) density_species_ = 0;
     batch_edges_ = edge_batch(scratch_per_edge_, sizeof(T));
+    size_t backward_bytes = 0;
+    for (const auto& l : dm_.layers) backward_bytes = std::max(backward_bytes, conv_bytes(l.conv, true));
+    tile_shape_ = {kCentreTileEdges, EC_FORWARD,
+                   environment_count("FLASHTP_CUDA_SENDER_TILE_EDGES", kSenderTileEdges, 1, "a positive number of edges"),
+                   resident_blocks(convolution_backward<T, EC, THREADS>, THREADS, backward_bytes)};
   }
 
   Output run(const Graph& g, const T* vec, GhostExchange* ghosts) override {
@@ -124,8 +132,8 @@ class Pipeline final : public Evaluation<T> {
 
     const int N = nodes_, Lc = local_;
     launch("forces_and_virial", forces_and_virial<T>, blocks_for(N), kNodeThreads, 0, N, Lc, centre_start_.data(),
-           sender_start_.data(), sender_edges_.data(), vec_.data(), grad_vec_.data(), forces_.reserve(3 * size_t(N)),
-           virial_.reserve(6 * size_t(N)));
+           sender_rank_.data(), sender_start_.data(), sender_edges_.data(), vec_.data(), grad_vec_.data(),
+           forces_.reserve(3 * size_t(N)), virial_.reserve(6 * size_t(N)));
     HostSpan span("download");  // waits for the kernels: timed alone only while profiling
     // into page-locked arrays kept from run to run: one DMA each, no fresh pages
     T* energy = energy_host_.reserve(Lc);
@@ -169,9 +177,7 @@ class Pipeline final : public Evaluation<T> {
       if (static_cast<uint64_t>(g.num_nodes) * static_cast<uint64_t>(widest_row_) >= (uint64_t{1} << 32))
         throw Error("CUDA engine: " + std::to_string(g.num_nodes) + " atoms (ghosts included) x " +
                     std::to_string(widest_row_) + " features exceed 2^32 numbers in one array; use more MPI ranks");
-      // the forward's tiles end where its last chunk is fullest; the backward's
-      // are the longest (chunks of 1): fuller there, they were more and no faster
-      layout_graph(g, num_species_, have_ghost_exchange, {kTileChunks * EC, EC_FORWARD, 1}, layout_);
+      layout_graph(g, num_species_, have_ghost_exchange, tile_shape_, layout_);
       plan_density(g.species);
       nodes_ = g.num_nodes;
       local_ = g.num_local;
@@ -181,11 +187,12 @@ class Pipeline final : public Evaluation<T> {
       center_.upload(g.center);
       neighbor_.upload(g.neighbor);
       centre_start_.upload(g.centre_start);
+      sender_rank_.upload(layout_.sender_rank);
       sender_start_.upload(layout_.sender_start);
       sender_edges_.upload(layout_.sender_edges);
       centre_tiles_.upload(layout_.centre_tiles);
       sender_tiles_.upload(layout_.sender_tiles);
-      batches_of(layout_.sender_tiles, batch_edges_, sender_batches_);
+      batches_of(layout_.sender_tiles, batch_edges_, tile_shape_.sender_slots, sender_batches_);  // whole waves
       longest_batch_ = 0;
       for (size_t b = 0; b + 1 < sender_batches_.size(); ++b)
         longest_batch_ = std::max(longest_batch_, batch_range(b).second);
@@ -424,11 +431,12 @@ class Pipeline final : public Evaluation<T> {
   GraphLayout layout_;
   int nodes_ = 0, local_ = 0;
   int64_t edges_ = 0;
+  TileShape tile_shape_{};
   unsigned centre_tiles_count_ = 0;
   size_t scratch_per_edge_ = 1;  // numbers of the backward's per-edge scratch, widest layer
   int64_t batch_edges_ = 0, longest_batch_ = 0;
   std::vector<int64_t> sender_batches_;  // tiles of sender_tiles, batches_of
-  DeviceArray<int> species_, center_, neighbor_;
+  DeviceArray<int> species_, center_, neighbor_, sender_rank_;
   DeviceArray<int64_t> centre_start_, sender_start_, sender_edges_, centre_tiles_, sender_tiles_;
   DeviceArray<T> vec_, grad_vec_, x_[2], message_, grad_y_, grad_[2], partial_, grad_h_;
   // per edge of a batch, in the backward's order: the layer's dL/da, hidden

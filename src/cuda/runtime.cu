@@ -1,5 +1,6 @@
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -142,6 +143,15 @@ void check_launch(const char* kernel) { check(cudaGetLastError(), std::string("l
 void allow_shared_memory(const void* kernel, size_t bytes) {
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
         "shared memory of " + std::to_string(bytes) + " bytes");
+}
+
+int resident_blocks(const void* kernel, unsigned threads, size_t shared_bytes) {
+  int device = 0, sms = 0, per_sm = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "multiprocessor count");
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, static_cast<int>(threads), shared_bytes),
+        "occupancy");
+  return std::max(1, sms * per_sm);
 }
 
 }  // namespace flashtp::cuda

@@ -78,6 +78,15 @@ class HostSpan {
 // Throws flashtp::Error naming the kernel if its launch failed.
 void check_launch(const char* kernel);
 void allow_shared_memory(const void* kernel, size_t bytes);
+// Blocks of a kernel (of `threads` threads and `shared_bytes` of dynamic
+// shared memory) the device runs at once: its multiprocessors times the
+// blocks each holds (the emulator: 2 x 4).
+int resident_blocks(const void* kernel, unsigned threads, size_t shared_bytes);
+template <class... Params>
+int resident_blocks(void (*kernel)(Params...), unsigned threads, size_t shared_bytes) {
+  if (shared_bytes > 48 * 1024) allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
+  return resident_blocks(reinterpret_cast<const void*>(kernel), threads, shared_bytes);
+}
 
 // Memory of a Space that grows on demand (contents are not kept when it
 // grows): Space::allocate(bytes), Space::release(p, bytes).

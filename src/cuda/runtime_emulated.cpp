@@ -64,5 +64,6 @@ void profile_stop(const char* kernel) {
   profile_kernel(kernel, ms.count());
 }
 void allow_shared_memory(const void*, size_t) {}
+int resident_blocks(const void*, unsigned, size_t) { return 2 * 4; }
 
 }  // namespace flashtp::cuda
