@@ -15,6 +15,7 @@
 #include <random>
 
 #include "cuda/cuda_engine.hpp"
+#include "cuda/runtime.hpp"
 #include "cuda_test_support.hpp"
 #include "error.hpp"
 
@@ -357,23 +358,37 @@ TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
   EXPECT_LE(d.virial, 1e-11);
 }
 
-// The backward's per-edge scratch a batch of tiles at a time
-// (FLASHTP_CUDA_EDGE_BATCH: here a tile a batch) gives the numbers of one
-// batch of all edges: six disjoint copies of a cluster, several tiles in both
-// precisions. The energies bit for bit; forces and virials to rounding, as
-// with one batch dL/demb and dL/dY are summed over the layers before they
-// go back through the geometry, and with many each layer's goes. A value
-// that is no number of edges is refused.
+// The backward's per-edge scratch a batch of whole waves of tiles at a time
+// (FLASHTP_CUDA_EDGE_BATCH=1 and FLASHTP_CUDA_SENDER_TILE_EDGES=1: a sender a
+// tile, a wave of tiles a batch) gives the numbers of one batch of all edges:
+// disjoint copies of a cluster, senders enough for several waves of the
+// device's blocks (264 on an H100, 8 on the emulator), in both precisions.
+// The energies bit for bit; forces and virials to rounding, as with one batch
+// dL/demb and dL/dY are summed over the layers before they go back through the
+// geometry, and with many each layer's goes. A value that is no number of
+// edges is refused.
 TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
   REQUIRE_DEVICE();
   const auto& model = model_named("tiny_parity");
-  const Graph g = disjoint_copies(graph_of(model, std::string("cluster_20")), 6);
-  ASSERT_GT(g.num_edges(), 256) << "one tile only";
+#ifdef FLASHTP_CUDA_EMULATED
+  constexpr int kCopies = 6;
+#else
+  constexpr int kCopies = 40;
+#endif
+  const Graph g = disjoint_copies(graph_of(model, std::string("cluster_20")), kCopies);
   for (const auto precision : {Precision::float32, Precision::float64}) {
     const auto whole = flashtp::make_cuda_engine(model, precision)->compute(g);
     setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);
+    setenv("FLASHTP_CUDA_SENDER_TILE_EDGES", "1", 1);
+    flashtp::cuda::profile_report(true);
+    flashtp::cuda::set_profiling(true);
     const auto batched = flashtp::make_cuda_engine(model, precision)->compute(g);
+    flashtp::cuda::set_profiling(false);
+    const int edge_forces = flashtp::cuda::profile_kernels().at("edge_forces").launches;
+    flashtp::cuda::profile_report(true);
     unsetenv("FLASHTP_CUDA_EDGE_BATCH");
+    unsetenv("FLASHTP_CUDA_SENDER_TILE_EDGES");
+    EXPECT_GT(edge_forces, static_cast<int>(model.layers.size())) << "one batch only";
     EXPECT_EQ(std::memcmp(&batched.energy, &whole.energy, sizeof(double)), 0);
     ASSERT_EQ(batched.forces.size(), whole.forces.size());
     const double rounding = precision == Precision::float64 ? 1e-14 : 1e-6;
@@ -382,8 +397,9 @@ TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
     double virial_scale = 1.0;
     for (double w : whole.virial) virial_scale = std::max(virial_scale, std::abs(w));
     EXPECT_LE(d.virial, rounding * virial_scale);
-    std::cout << "[deviation] " << (precision == Precision::float64 ? "float64" : "float32")
-              << " a tile a batch vs one batch: max |dF| " << d.force << " eV/A, max |dW| " << d.virial << " eV\n";
+    std::cout << "[deviation] " << (precision == Precision::float64 ? "float64" : "float32") << " "
+              << edge_forces / static_cast<int>(model.layers.size())
+              << " batches vs one batch: max |dF| " << d.force << " eV/A, max |dW| " << d.virial << " eV\n";
   }
   expect_environment_refused("FLASHTP_CUDA_EDGE_BATCH", "lots", model);
 }

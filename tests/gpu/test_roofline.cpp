@@ -64,10 +64,12 @@ TEST(Roofline, NamesEveryKernelAnEvaluationLaunches) {
   EXPECT_EQ(fused.count("density_forward"), 0u);
   EXPECT_EQ(fused.at("convolution_forward").launches, static_cast<int>(tiny.layers.size()));
   unsetenv("FLASHTP_CUDA_DENSITY_SPECIES");
-  setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);  // a tile a batch
+  setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);  // a wave of tiles a batch,
+  setenv("FLASHTP_CUDA_SENDER_TILE_EDGES", "1", 1);  // a sender a tile
   const auto batches = expect_same_kernels(tiny, test::disjoint_copies(graph, 8), "tiny_parity, edges in batches");
   EXPECT_GT(batches.at("edge_forces").launches, static_cast<int>(tiny.layers.size()));
   unsetenv("FLASHTP_CUDA_EDGE_BATCH");
+  unsetenv("FLASHTP_CUDA_SENDER_TILE_EDGES");
 
   const std::string dir = test_data_dir() + "/variants/";
   const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
