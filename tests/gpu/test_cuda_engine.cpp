@@ -365,8 +365,8 @@ TEST(CudaGhosts, SenderGhostsGiveTheSameResult) {
 // device's blocks (264 on an H100, 8 on the emulator), in both precisions.
 // The energies bit for bit; forces and virials to rounding, as with one batch
 // dL/demb and dL/dY are summed over the layers before they go back through the
-// geometry, and with many each layer's goes. A value that is no number of
-// edges is refused.
+// geometry, and with many each layer's goes. Values that are no number of
+// edges are refused.
 TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
   REQUIRE_DEVICE();
   const auto& model = model_named("tiny_parity");
@@ -402,6 +402,7 @@ TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
               << " batches vs one batch: max |dF| " << d.force << " eV/A, max |dW| " << d.virial << " eV\n";
   }
   expect_environment_refused("FLASHTP_CUDA_EDGE_BATCH", "lots", model);
+  expect_environment_refused("FLASHTP_CUDA_SENDER_TILE_EDGES", "0", model);
 }
 
 // The forward hands a chunk's tasks to the warps as they come free
