@@ -102,10 +102,12 @@ class Pipeline final : public Evaluation<T> {
 
   explicit Pipeline(const Model& model)
       : num_species_(model.num_species()), dm_(model, static_cast<int>(sizeof(T) / 4)) {
+    size_t backward_bytes = 0;  // the fused backward's shared memory, widest layer
     for (const auto& l : dm_.layers) {
       if (l.conv.K > THREADS)
         throw Error("CUDA engine: the radial MLP's last hidden layer is wider than " + std::to_string(THREADS));
-      if (std::max({conv_bytes(l.conv, false), conv_bytes(l.conv, true), radial_bytes(l.conv)}) > shared_memory_limit())
+      backward_bytes = std::max(backward_bytes, conv_bytes(l.conv, true));
+      if (std::max({conv_bytes(l.conv, false), backward_bytes, radial_bytes(l.conv)}) > shared_memory_limit())
         throw Error("CUDA engine: a layer needs more shared memory than the device has");
       widest_row_ = std::max({widest_row_, l.conv.x_dim, l.conv.mid_dim, l.conv.partial_dim});
       scratch_per_edge_ = std::max(scratch_per_edge_, size_t(l.conv.K + hidden_widths(l.conv.hidden)));
@@ -114,8 +116,6 @@ class Pipeline final : public Evaluation<T> {
     density_species_ = environment_count("FLASHTP_CUDA_DENSITY_SPECIES", kDensityMaxSpecies, 0, "a number of species");
     if (!dm_.has_density() || density_bytes() > shared_memory_limit()) density_species_ = 0;
     batch_edges_ = edge_batch(scratch_per_edge_, sizeof(T));
-    size_t backward_bytes = 0;
-    for (const auto& l : dm_.layers) backward_bytes = std::max(backward_bytes, conv_bytes(l.conv, true));
     tile_shape_ = {kCentreTileEdges, EC_FORWARD,
                    environment_count("FLASHTP_CUDA_SENDER_TILE_EDGES", kSenderTileEdges, 1, "a positive number of edges"),
                    resident_blocks(convolution_backward<T, EC, THREADS>, THREADS, backward_bytes)};

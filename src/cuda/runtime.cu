@@ -141,6 +141,7 @@ void profile_stop(const char* kernel) {
 void check_launch(const char* kernel) { check(cudaGetLastError(), std::string("launch of ") + kernel); }
 
 void allow_shared_memory(const void* kernel, size_t bytes) {
+  if (bytes <= 48 * 1024) return;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
         "shared memory of " + std::to_string(bytes) + " bytes");
 }

@@ -77,6 +77,8 @@ class HostSpan {
 
 // Throws flashtp::Error naming the kernel if its launch failed.
 void check_launch(const char* kernel);
+// Lets the kernel take `bytes` of dynamic shared memory (a no-op within the
+// 48 KiB every kernel may take).
 void allow_shared_memory(const void* kernel, size_t bytes);
 // Blocks of a kernel (of `threads` threads and `shared_bytes` of dynamic
 // shared memory) the device runs at once: its multiprocessors times the
@@ -84,7 +86,7 @@ void allow_shared_memory(const void* kernel, size_t bytes);
 int resident_blocks(const void* kernel, unsigned threads, size_t shared_bytes);
 template <class... Params>
 int resident_blocks(void (*kernel)(Params...), unsigned threads, size_t shared_bytes) {
-  if (shared_bytes > 48 * 1024) allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
+  allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
   return resident_blocks(reinterpret_cast<const void*>(kernel), threads, shared_bytes);
 }
 
@@ -159,7 +161,7 @@ template <class... Params, class... Args>
 void launch(const char* name, void (*kernel)(Params...), unsigned grid, unsigned threads, size_t shared_bytes,
             Args&&... args) {
   if (grid == 0) return;
-  if (shared_bytes > 48 * 1024) allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
+  allow_shared_memory(reinterpret_cast<const void*>(kernel), shared_bytes);
   const bool timed = profiling();
   if (timed) profile_start();
 #if defined(__CUDACC__)
