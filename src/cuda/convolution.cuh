@@ -424,12 +424,12 @@ FLASHTP_DEVICE_ONLY void share_weights(const ConvView<R>& cv, const T* aT, const
   }
 }
 
-// out (16 rows x 8 NT, row stride ld) = A B over `steps` k-steps, added to
-// what out holds when accumulate: one warp's tile row of dL/da.
-template <int NT, class SourceB>
+// out (16 MT rows x 8 NT, row stride ld) = A B over `steps` k-steps, added
+// to what out holds when accumulate: one warp's block of dL/da.
+template <int MT, int NT, class SourceB>
 FLASHTP_DEVICE_ONLY void tile_gradient(bool accumulate, int steps, const RowMajorA& A, const SourceB& B, float* out,
                                        int ld) {
-  Accumulators<1, NT> g;
+  Accumulators<MT, NT> g;
   if (accumulate) {
     load_c(out, ld, g);
   } else {
@@ -448,28 +448,22 @@ FLASHTP_DEVICE_ONLY void weight_gradient_to_hidden(const ConvView<R>& cv, const 
   const int K = cv.K, tid = static_cast<int>(threadIdx.x);
   if constexpr (std::is_same_v<T, float>) {
     if (tensor_core_gemms<T>(cv)) {
-      // A warp takes one 16-edge tile of rows and NT tiles of 8 columns k,
-      // over the whole pass or, when there are warps enough, over one half
-      // of its slots: then the first half's warps add their sums to grad_a,
-      // the second half's leave theirs in scratch, and after a barrier the
-      // block adds those (a fixed order). dL/dw is split into TF32 heads and
-      // tails as it is read, by K / 8 NT warps; W^T comes split.
-      constexpr int MT = EC / kMmaRows, WARPS = THREADS / kWarpSize, NT = 4;
-      const int nt = K % (kMmaCols * NT) == 0 ? NT : 2, groups = K / (kMmaCols * nt);
-      const int jobs = MT * groups, halves = WARPS >= 2 * jobs ? 2 : 1, steps = slots_here / kMmaDepth;
+      // A warp takes every 16-edge tile of rows and 2 tiles of 8 columns k
+      // (so each number of W^T is read once a chunk: W and W^T, read from
+      // L2 again for every chunk, are most of the kernel's traffic), over
+      // the whole pass or, when there are warps enough, over one half of its
+      // slots: then the first half's warps add their sums to grad_a, the
+      // second half's leave theirs in scratch, and after a barrier the block
+      // adds those (a fixed order). dL/dw is split into TF32 heads and tails
+      // as it is read, by K / 16 warps; W^T comes split.
+      constexpr int MT = EC / kMmaRows, WARPS = THREADS / kWarpSize, NT = 2;
+      const int jobs = K / (kMmaCols * NT), halves = WARPS >= 2 * jobs ? 2 : 1, steps = slots_here / kMmaDepth;
       for (int t = warp_id(); t < halves * jobs; t += WARPS) {
-        const int m = t % MT, group = t / MT % groups, half = t / jobs;
+        const int group = t % jobs, half = t / jobs;
         const int s0 = half * steps / halves, s1 = (half + 1) * steps / halves;
-        T* out = (half == 0 ? grad_a : scratch) + kMmaRows * m * K + kMmaCols * nt * group;
-        const RowMajorA A{wt + kMmaRows * m * ld + kMmaDepth * s0, ld};
-        const auto B = [&](int tiles) {
-          return PackedB{cv.last_transpose_packed_split, cv.num_slots, q0 / kMmaDepth + s0, tiles * group};
-        };
-        if (nt == NT) {
-          tile_gradient<NT>(half == 0, s1 - s0, A, B(NT), out, K);
-        } else {
-          tile_gradient<2>(half == 0, s1 - s0, A, B(2), out, K);
-        }
+        T* out = (half == 0 ? grad_a : scratch) + kMmaCols * NT * group;
+        const PackedB B{cv.last_transpose_packed_split, cv.num_slots, q0 / kMmaDepth + s0, NT * group};
+        tile_gradient<MT, NT>(half == 0, s1 - s0, RowMajorA{wt + kMmaDepth * s0, ld}, B, out, K);
       }
       if (halves == 2) {
         sync_block();
