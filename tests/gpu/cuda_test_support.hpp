@@ -1,6 +1,7 @@
 // What the CUDA engine tests share: the reference data (found through the
 // environment variable FLASHTP_REFERENCE_DIR, else the build's default), the
-// models and graphs of its cases, and how results are compared.
+// models and graphs of its cases, how results are compared, and the engine's
+// backward run in many batches and its kernels' profile.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cuda/runtime.hpp"
 #include "engine.hpp"
 #include "io/lammps_data.hpp"
 #include "model_file.hpp"
@@ -106,6 +108,36 @@ inline Graph disjoint_copies(const Graph& one, int copies) {
   }
   g.num_local = g.num_nodes = copies * one.num_nodes;
   return g;
+}
+
+// While it lives, engines made run their backward's edges in many batches:
+// a sender a tile (FLASHTP_CUDA_SENDER_TILE_EDGES=1) and a wave of tiles a
+// batch (FLASHTP_CUDA_EDGE_BATCH=1), where the graph has senders enough for
+// several waves of the device's blocks.
+struct ManyEdgeBatches {
+  ManyEdgeBatches() {
+    setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);
+    setenv("FLASHTP_CUDA_SENDER_TILE_EDGES", "1", 1);
+  }
+  ~ManyEdgeBatches() {
+    unsetenv("FLASHTP_CUDA_EDGE_BATCH");
+    unsetenv("FLASHTP_CUDA_SENDER_TILE_EDGES");
+  }
+  ManyEdgeBatches(const ManyEdgeBatches&) = delete;
+  ManyEdgeBatches& operator=(const ManyEdgeBatches&) = delete;
+};
+
+// The kernels that run() launches, per name, with profiling on for it alone
+// (the profile empty before and after).
+template <class Run>
+std::map<std::string, cuda::KernelTime> kernels_launched(const Run& run) {
+  cuda::profile_report(true);
+  cuda::set_profiling(true);
+  run();
+  cuda::set_profiling(false);
+  auto kernels = cuda::profile_kernels();
+  cuda::profile_report(true);
+  return kernels;
 }
 
 // Largest |force| and |atomic energy| of a result: the scale relative errors refer to.

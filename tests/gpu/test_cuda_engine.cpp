@@ -15,7 +15,6 @@
 #include <random>
 
 #include "cuda/cuda_engine.hpp"
-#include "cuda/runtime.hpp"
 #include "cuda_test_support.hpp"
 #include "error.hpp"
 
@@ -378,16 +377,13 @@ TEST(CudaEdgeBatches, SameNumbersAsOneBatch) {
   const Graph g = disjoint_copies(graph_of(model, std::string("cluster_20")), kCopies);
   for (const auto precision : {Precision::float32, Precision::float64}) {
     const auto whole = flashtp::make_cuda_engine(model, precision)->compute(g);
-    setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);
-    setenv("FLASHTP_CUDA_SENDER_TILE_EDGES", "1", 1);
-    flashtp::cuda::profile_report(true);
-    flashtp::cuda::set_profiling(true);
-    const auto batched = flashtp::make_cuda_engine(model, precision)->compute(g);
-    flashtp::cuda::set_profiling(false);
-    const int edge_forces = flashtp::cuda::profile_kernels().at("edge_forces").launches;
-    flashtp::cuda::profile_report(true);
-    unsetenv("FLASHTP_CUDA_EDGE_BATCH");
-    unsetenv("FLASHTP_CUDA_SENDER_TILE_EDGES");
+    Result batched;
+    int edge_forces = 0;
+    {
+      const ManyEdgeBatches many;
+      auto engine = flashtp::make_cuda_engine(model, precision);
+      edge_forces = kernels_launched([&] { batched = engine->compute(g); }).at("edge_forces").launches;
+    }
     EXPECT_GT(edge_forces, static_cast<int>(model.layers.size())) << "one batch only";
     EXPECT_EQ(std::memcmp(&batched.energy, &whole.energy, sizeof(double)), 0);
     ASSERT_EQ(batched.forces.size(), whole.forces.size());

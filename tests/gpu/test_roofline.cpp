@@ -33,12 +33,7 @@ std::map<std::string, KernelTime> expect_same_kernels(const Model& model, const 
   std::map<std::string, KernelTime> measured;
   for (const Precision precision : {Precision::float32, Precision::float64}) {
     auto engine = make_cuda_engine(model, precision);
-    set_profiling(true);
-    profile_report(true);
-    engine->compute(graph);
-    measured = profile_kernels();
-    set_profiling(false);
-    profile_report(true);
+    measured = test::kernels_launched([&] { engine->compute(graph); });
     const int bytes = precision == Precision::float64 ? 8 : 4;
     std::set<std::string> launched, modelled;
     for (const auto& [name, t] : measured) launched.insert(name);
@@ -64,12 +59,11 @@ TEST(Roofline, NamesEveryKernelAnEvaluationLaunches) {
   EXPECT_EQ(fused.count("density_forward"), 0u);
   EXPECT_EQ(fused.at("convolution_forward").launches, static_cast<int>(tiny.layers.size()));
   unsetenv("FLASHTP_CUDA_DENSITY_SPECIES");
-  setenv("FLASHTP_CUDA_EDGE_BATCH", "1", 1);  // a wave of tiles a batch,
-  setenv("FLASHTP_CUDA_SENDER_TILE_EDGES", "1", 1);  // a sender a tile
-  const auto batches = expect_same_kernels(tiny, test::disjoint_copies(graph, 8), "tiny_parity, edges in batches");
-  EXPECT_GT(batches.at("edge_forces").launches, static_cast<int>(tiny.layers.size()));
-  unsetenv("FLASHTP_CUDA_EDGE_BATCH");
-  unsetenv("FLASHTP_CUDA_SENDER_TILE_EDGES");
+  {
+    const test::ManyEdgeBatches many;
+    const auto batches = expect_same_kernels(tiny, test::disjoint_copies(graph, 8), "tiny_parity, edges in batches");
+    EXPECT_GT(batches.at("edge_forces").launches, static_cast<int>(tiny.layers.size()));
+  }
 
   const std::string dir = test_data_dir() + "/variants/";
   const auto refs = nlohmann::json::parse(std::ifstream(dir + "references.json"));
